@@ -1,0 +1,1 @@
+"""Tama Cable Network privacy help desk: everything but the Rasa adapters."""

@@ -1,0 +1,1 @@
+"""Rasa NLU graph components and the lean GiNZA model."""

@@ -1,0 +1,58 @@
+"""The first component of the NLU pipeline: normalizes every message's text.
+
+Because the same component runs on training examples and on live messages,
+both are normalized identically (see `bot.text.normalize`). Entity
+annotations of training examples are moved to the normalized text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.text import normalize, normalize_span
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class JapaneseTextNormalizer(GraphComponent):
+    """Normalizes `text` in place, before any tokenizer sees it."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "JapaneseTextNormalizer":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            _normalize_message(message)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            _normalize_message(message)
+        return messages
+
+
+def _normalize_message(message: Message) -> None:
+    text: Optional[str] = message.get(TEXT)
+    if not text:
+        return
+    for entity in message.get(ENTITIES) or []:
+        entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END] = normalize_span(
+            text, entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
+        )
+    message.set(TEXT, normalize(text))

@@ -1,0 +1,132 @@
+"""Starts the whole bot on one machine and stops it all on Ctrl-C.
+
+Three processes: the action server, the Rasa server (REST and socket.io
+channels) and the chat page. `make run` calls this after set-up and training.
+
+    python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var"
+STARTUP_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class Ports:
+    rasa: int
+    actions: int
+    chat: int
+
+
+def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
+    """endpoints.yml with this run's action-server port and tracker database."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{ports.actions}/webhook"
+    endpoints["tracker_store"]["db"] = str(tracker_db)
+    path = VAR / f"endpoints.{ports.rasa}.yml"
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def commands(ports: Ports, endpoints: Path, host: str) -> dict[str, list[str]]:
+    bin_dir = Path(sys.executable).parent
+    return {
+        "actions": [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
+                    "--port", str(ports.actions)],
+        "rasa": [str(bin_dir / "rasa"), "run", "--model", str(ROOT / "models"),
+                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
+                 "--port", str(ports.rasa), "--cors", "*"],
+        "chat": [sys.executable, "-m", "bot.webchat.server", "--port", str(ports.chat),
+                 "--host", host, "--socket-url", f"http://{_public(host)}:{ports.rasa}"],
+    }
+
+
+def _public(host: str) -> str:
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+
+
+def wait_until_up(url: str, processes: dict[str, subprocess.Popen], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {STARTUP_TIMEOUT_S} s")
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument("--chat-port", type=int, default=8080)
+    parser.add_argument("--host", default="127.0.0.1", help="address the chat page listens on")
+    parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db")
+    args = parser.parse_args()
+    ports = Ports(args.rasa_port, args.actions_port, args.chat_port)
+
+    VAR.mkdir(exist_ok=True)
+    endpoints = write_endpoints(ports, args.tracker_db.resolve())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    processes: dict[str, subprocess.Popen] = {}
+    # Ctrl-C and `kill` both end in the same clean stop of every process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        for name, command in commands(ports, endpoints, args.host).items():
+            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        print("starting the action server, the Rasa server and the chat page…", flush=True)
+        wait_until_up(f"http://127.0.0.1:{ports.actions}/health", processes, deadline)
+        wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, deadline)
+        wait_until_up(f"http://127.0.0.1:{ports.chat}/", processes, deadline)
+        print(
+            "\nready:\n"
+            f"  chat page      http://{_public(args.host)}:{ports.chat}/\n"
+            f"  REST channel   http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
+            f"  socket.io      http://localhost:{ports.rasa}/socket.io/\n"
+            f"  action server  http://localhost:{ports.actions}/webhook\n"
+            "press Ctrl-C to stop everything\n",
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes.values()):
+            time.sleep(0.5)
+        failed = [name for name, process in processes.items() if process.poll() is not None]
+        print(f"stopped: {', '.join(failed)} exited", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

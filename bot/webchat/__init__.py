@@ -1,0 +1,1 @@
+"""The customer chat page (rasa-webchat on Rasa's socket.io channel)."""

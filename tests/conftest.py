@@ -1,0 +1,123 @@
+"""Shared fixtures: the trained model, an in-process NLU, the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA = str(Path(sys.executable).parent / "rasa")
+HELDOUT = ROOT / "tests" / "nlu_heldout"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def run_rasa(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [RASA, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The real model: `rasa train` retrains only when data, config or domain changed."""
+    result = run_rasa("train", "--fixed-model-name", "tcn-privacy-desk", "--out", "models")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    path = ROOT / "models" / "tcn-privacy-desk.tar.gz"
+    assert path.exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def event_loop_for_agent() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def parse(model_path: Path, event_loop_for_agent: asyncio.AbstractEventLoop):
+    """Parse a message with the trained model, in process."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+
+    def _parse(text: str) -> dict[str, Any]:
+        return event_loop_for_agent.run_until_complete(agent.parse_message(text))
+
+    return _parse
+
+
+def heldout_examples() -> list[tuple[str, str]]:
+    examples = []
+    for file in sorted(HELDOUT.glob("*.yml")):
+        for block in yaml.safe_load(file.read_text(encoding="utf-8"))["nlu"]:
+            for line in block["examples"].splitlines():
+                if line.startswith("- "):
+                    examples.append((line[2:].strip(), block["intent"]))
+    return examples
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningBot:
+    def __init__(self, rasa_port: int, chat_port: int) -> None:
+        self.rest_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+        self.chat_url = f"http://localhost:{chat_port}/"
+
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+        request = urllib.request.Request(
+            self.rest_url,
+            data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def reply_text(self, sender: str, text: str) -> str:
+        return "\n".join(message.get("text", "") for message in self.say(sender, text))
+
+
+@pytest.fixture(scope="session")
+def running_bot(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    """The three processes started exactly as `make run` starts them (other ports)."""
+    ports = {"rasa": _free_port(), "actions": _free_port(), "chat": _free_port()}
+    log = (tmp_path_factory.mktemp("bot") / "run.log").open("w+")
+    tracker = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.tools.run", "--rasa-port", str(ports["rasa"]),
+         "--actions-port", str(ports["actions"]), "--chat-port", str(ports["chat"]),
+         "--tracker-db", str(tracker)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        log.seek(0)
+        output = log.read()
+        if "ready:" in output:
+            break
+        if process.poll() is not None:
+            pytest.fail(f"the bot did not start:\n{output[-4000:]}")
+        time.sleep(1)
+    else:
+        process.terminate()
+        pytest.fail("the bot did not start within 240 s")
+    yield RunningBot(ports["rasa"], ports["chat"])
+    process.terminate()
+    process.wait(timeout=60)
