@@ -60,6 +60,19 @@ class ActionAskWhichTopic(Action):
         return []
 
 
+class ActionAskRephrase(Action):
+    """Second stage of the two-stage fallback, after "none of these"."""
+
+    def name(self) -> Text:
+        return "action_default_ask_rephrase"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        _send(dispatcher, ANSWERER.rephrase())
+        return []
+
+
 class ActionGiveUp(Action):
     """Last stage of the fallback: apologize and give the contact point."""
 

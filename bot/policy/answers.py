@@ -97,6 +97,9 @@ class Answerer:
         buttons.append(Button(self.wording["none_of_these"], "/out_of_scope"))
         return Answer("clarify", self.wording["clarify"], buttons=tuple(buttons))
 
+    def rephrase(self) -> Answer:
+        return Answer("rephrase", self.wording["rephrase"])
+
     def answer(
         self, intent: str, entities: Entities = {}, context: Entities = {}
     ) -> Answer:

@@ -1,0 +1,105 @@
+"""The bot over HTTP, started the way `make run` starts it."""
+
+from __future__ import annotations
+
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.conftest import RunningBot
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("個人情報とは何ですか", "1"),
+        ("口座番号は何に使うの？", "2.(3)①"),
+        ("私の情報を第三者に提供することはありますか", "3"),
+        ("個人情報の安全管理はどうしていますか", "4"),
+        ("パスポートで本人確認できますか", "5.(2)"),
+        ("委託先には個人情報をどうやって渡すんですか", "6"),
+        ("リンク先のサイトでの個人情報はどうなりますか", "7"),
+        ("どんな法令を守っていますか", "8"),
+        ("このポリシーが変わることはありますか", "9"),
+        ("個人情報が漏えいしたらどうなりますか", "10"),
+        ("窓口の連絡先を教えてください", "11"),
+        ("個人情報の保存期間は何年ですか", "12"),
+    ],
+)
+def test_every_section_is_reachable_by_a_question(
+    running_bot: RunningBot, question: str, section: str
+) -> None:
+    reply = running_bot.reply_text(new_sender(), question)
+    citation = reply.rsplit("出典：セキュリティポリシー ", 1)[-1]
+    assert section in citation.split("）")[0].split("、"), reply
+
+
+def test_greeting_offers_the_main_topics_as_buttons(running_bot: RunningBot) -> None:
+    messages = running_bot.say(new_sender(), "こんにちは")
+    titles = [b["title"] for m in messages for b in m.get("buttons", [])]
+    assert "本人確認書類" in titles and "個人情報とは" in titles
+
+
+def test_passport_question(running_bot: RunningBot) -> None:
+    reply = running_bot.reply_text(new_sender(), "パスポートで本人確認できますか")
+    assert reply.startswith("はい、パスポートは本人確認書類としてご利用いただけます")
+    assert "運転免許証" in reply and "健康保険証" in reply
+
+
+@pytest.mark.parametrize(
+    ("procedure", "expected"),
+    [
+        ("開示請求の手続きを教えて", "「開示」の請求には、その作業に要する手数料がかかります"),
+        ("削除をお願いする手続きは？", "「削除」の請求について、セキュリティポリシーには手数料の定めがありません"),
+    ],
+)
+def test_fee_follow_up_in_context(running_bot: RunningBot, procedure: str, expected: str) -> None:
+    sender = new_sender()
+    running_bot.say(sender, procedure)
+    reply = running_bot.reply_text(sender, "それは有料ですか")
+    assert expected in reply
+    assert "金額" not in reply or "記載されていません" in reply
+
+
+def test_no_invented_period(running_bot: RunningBot) -> None:
+    reply = running_bot.reply_text(new_sender(), "回答まで何日くらいかかりますか")
+    assert "具体的な日数は、セキュリティポリシーには記載されていません" in reply
+    assert "0428-32-1351" in reply
+
+
+def test_out_of_scope_gets_the_desk_answer_not_a_policy_topic(running_bot: RunningBot) -> None:
+    reply = running_bot.reply_text(new_sender(), "テレビが映らないんですけど")
+    assert "個人情報の取扱いについてのご質問をお受けする窓口" in reply
+    assert "出典" not in reply
+
+
+def test_full_width_ticket_reference_is_normalized(running_bot: RunningBot) -> None:
+    reply = running_bot.reply_text(new_sender(), "ＰＲ－２０２６１１２８－ＡＢＣ２３４の状況を教えて")
+    assert "受付番号 PR-20261128-ABC234" in reply
+
+
+def test_two_stage_fallback(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    first = running_bot.say(sender, "/nlu_fallback")
+    payloads = [b["payload"] for m in first for b in m.get("buttons", [])]
+    assert payloads[-1] == "/out_of_scope" and len(payloads) >= 2
+    assert "手数料" in running_bot.reply_text(sender, "/ask_fee")
+
+    sender = new_sender()
+    running_bot.say(sender, "/nlu_fallback")
+    assert "言い換えて" in running_bot.reply_text(sender, "/out_of_scope")
+    give_up = running_bot.reply_text(sender, "/nlu_fallback")
+    assert "うまく理解できませんでした" in give_up and "safe@tcnnet.co.jp" in give_up
+
+
+def test_chat_page_is_served_in_japanese_with_the_widget(running_bot: RunningBot) -> None:
+    with urllib.request.urlopen(running_bot.chat_url, timeout=10) as response:
+        page = response.read().decode()
+    assert '<html lang="ja">' in page and "個人情報に関するお問い合わせ" in page
+    with urllib.request.urlopen(running_bot.chat_url + "static/webchat.js", timeout=10) as response:
+        assert b"socket.io-client" in response.read()
