@@ -46,9 +46,11 @@ model: setup
 run: model
 	$(PY) -m bot.tools.run
 
-# Browser tests drive Debian's chromium (Playwright cannot download its own here).
+# Browser tests drive Debian's chromium (Playwright cannot download its own here),
+# with Japanese fonts so that screenshots show text, not empty boxes.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@{ command -v chromium && test -d /usr/share/fonts/opentype/noto; } >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
 test: model chromium
 	$(PY) -m pytest

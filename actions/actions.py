@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from typing import Any, Dict, List, Text
 
@@ -32,55 +33,62 @@ def _send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, buttons=buttons or None)
 
 
-class ActionAnswerQuestion(Action):
+class _AnswerAction(Action, ABC):
+    """Sends one answer from `bot/`; subclasses say which (abstract, so the
+    action server does not register this class itself)."""
+
+    action_name: Text
+    events: List[EventType] = []
+
+    def name(self) -> Text:
+        return self.action_name
+
+    @abstractmethod
+    def answer(self, tracker: Tracker) -> Answer:
+        """The answer to send."""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        _send(dispatcher, self.answer(tracker))
+        return list(self.events)
+
+
+class ActionAnswerQuestion(_AnswerAction):
     """Answers the latest intent from the policy."""
 
-    def name(self) -> Text:
-        return "action_answer_question"
+    action_name = "action_answer_question"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def answer(self, tracker: Tracker) -> Answer:
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        _send(dispatcher, ANSWERER.answer(intent, _entities(tracker), _context(tracker)))
-        return []
+        return ANSWERER.answer(intent, _entities(tracker), _context(tracker))
 
 
-class ActionAskWhichTopic(Action):
+class ActionAskWhichTopic(_AnswerAction):
     """First stage of the two-stage fallback: the likely topics as buttons."""
 
-    def name(self) -> Text:
-        return "action_default_ask_affirmation"
+    action_name = "action_default_ask_affirmation"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def answer(self, tracker: Tracker) -> Answer:
         ranking = tracker.latest_message.get("intent_ranking", [])
-        _send(dispatcher, ANSWERER.clarify([intent["name"] for intent in ranking]))
-        return []
+        return ANSWERER.clarify([intent["name"] for intent in ranking])
 
 
-class ActionAskRephrase(Action):
+class ActionAskRephrase(_AnswerAction):
     """Second stage of the two-stage fallback, after "none of these"."""
 
-    def name(self) -> Text:
-        return "action_default_ask_rephrase"
+    action_name = "action_default_ask_rephrase"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        _send(dispatcher, ANSWERER.rephrase())
-        return []
+    def answer(self, tracker: Tracker) -> Answer:
+        return ANSWERER.rephrase()
 
 
-class ActionGiveUp(Action):
+class ActionGiveUp(_AnswerAction):
     """Last stage of the fallback: apologize and give the contact point."""
 
-    def name(self) -> Text:
-        return "action_default_fallback"
+    action_name = "action_default_fallback"
+    # Forget the message not understood, as Rasa's own default fallback does.
+    events = [UserUtteranceReverted()]
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        _send(dispatcher, ANSWERER.answer("fallback"))
-        return [UserUtteranceReverted()]
+    def answer(self, tracker: Tracker) -> Answer:
+        return ANSWERER.answer("fallback")

@@ -199,3 +199,9 @@ def test_entity_values_in_training_data_are_known_to_the_policy() -> None:
                 entity = entity or short_entity
                 if entity in known:
                     assert (value or text) in known[entity], (file.name, match.group(0))
+
+
+def test_clarify_falls_back_to_the_main_topics_when_the_ranking_has_none() -> None:
+    answer = ANSWERER.clarify(["nlu_fallback"])
+    assert [b.payload for b in answer.buttons] == [
+        "/ask_definition", "/ask_purpose", "/ask_request_procedure", "/out_of_scope"]

@@ -83,16 +83,16 @@ class Answerer:
         return topic["label"] if topic else None
 
     def clarify(self, ranked_intents: Sequence[str], limit: int = 3) -> Answer:
-        """Offer the likeliest topics (intents in ranking order) as buttons.
+        """Offer the likeliest topics (intents in ranking order) as buttons,
+        completed from the main topics when the ranking has too few.
 
         The last button answers "none of these" with out_of_scope, which Rasa's
         two-stage fallback takes as a no and asks the customer to rephrase.
         """
-        candidates = [
-            intent
-            for intent in ranked_intents
-            if intent in self.topics and intent not in _NOT_OFFERED
-        ][:limit]
+        offered = [*ranked_intents, *self.wording["main_topics"]]
+        candidates = list(dict.fromkeys(
+            intent for intent in offered if intent in self.topics and intent not in _NOT_OFFERED
+        ))[:limit]
         buttons = [Button(self.topics[intent]["label"], f"/{intent}") for intent in candidates]
         buttons.append(Button(self.wording["none_of_these"], "/out_of_scope"))
         return Answer("clarify", self.wording["clarify"], buttons=tuple(buttons))
