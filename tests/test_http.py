@@ -90,9 +90,14 @@ def test_two_stage_fallback(running_bot: RunningBot) -> None:
     assert payloads[-1] == "/out_of_scope" and len(payloads) >= 2
     assert "手数料" in running_bot.reply_text(sender, "/ask_fee")
 
+    # "none of these" asks to rephrase
     sender = new_sender()
     running_bot.say(sender, "/nlu_fallback")
     assert "言い換えて" in running_bot.reply_text(sender, "/out_of_scope")
+
+    # two failures in a row give up with the contact point
+    sender = new_sender()
+    running_bot.say(sender, "/nlu_fallback")
     give_up = running_bot.reply_text(sender, "/nlu_fallback")
     assert "うまく理解できませんでした" in give_up and "safe@tcnnet.co.jp" in give_up
 

@@ -3,7 +3,6 @@
 (function () {
   var socketUrl = document.currentScript.dataset.socketUrl;
   window.WebChat.default({
-    selector: "#webchat",
     initPayload: "/greet",
     socketUrl: socketUrl,
     socketPath: "/socket.io/",
@@ -15,5 +14,5 @@
     connectingText: "接続しています…",
     params: { storage: "local" },
     customData: { language: "ja" }
-  }, null);
+  }, document.getElementById("webchat"));
 })();
