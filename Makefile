@@ -17,10 +17,11 @@ export PYTHONPATH := $(CURDIR)
 LEAN_MODEL := var/spacy/ja_ginza_lean/meta.json
 MODEL := models/tcn-privacy-desk.tar.gz
 
-.PHONY: help setup model run test chromium clean
+.PHONY: help setup model run test bench chromium clean
 help:
 	@echo "make run    set up, train if needed, start the bot (chat page on http://localhost:8080/)"
 	@echo "make test   set up, train if needed, run the whole test suite"
+	@echo "make bench  NLU parse time of the lean and the stock GiNZA pipelines (writes bench/nlu_speed.md)"
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (Rasa 3.6 supports nothing newer)"; exit 1; }
@@ -54,6 +55,10 @@ chromium:
 
 test: model chromium
 	$(PY) -m pytest
+
+# NLU parse time, lean against stock GiNZA pipeline, measured side by side.
+bench: setup
+	$(PY) -m bench.nlu_speed | tee bench/nlu_speed.md
 
 clean:
 	rm -rf models var node_modules $(VENV)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import logging
 import platform
+import os
 import statistics
 import subprocess
 import sys
@@ -38,9 +41,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    import rasa
+    import spacy
     from rasa.core.agent import Agent
 
     from tests.conftest import heldout_examples
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # else Rasa logs every parse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -60,8 +69,10 @@ def main() -> None:
                 started = time.perf_counter()
                 loop.run_until_complete(agent.parse_message(text))
                 timings[name].append((time.perf_counter() - started) * 1000)
-    print(f"\n{platform.node()} · {platform.processor() or platform.machine()} · "
-          f"{len(texts)} held-out messages × {args.rounds} rounds")
+    print(f"\n{datetime.date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
+          f"Python {platform.python_version()}, rasa {rasa.__version__}, spaCy {spacy.__version__}, "
+          f"ja_ginza {spacy.util.get_package_version('ja_ginza')} · "
+          f"{len(texts)} held-out messages × {args.rounds} rounds, the two pipelines interleaved\n")
     print("| pipeline | p50 ms | p95 ms | p99 ms | mean ms |\n|---|---|---|---|---|")
     for name, values in timings.items():
         print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | "
