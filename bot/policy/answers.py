@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
@@ -77,10 +77,6 @@ class Answerer:
             "check_status": self._status,
             "out_of_scope": self._out_of_scope,
         }
-
-    def label(self, intent: str) -> Optional[str]:
-        topic = self.topics.get(intent)
-        return topic["label"] if topic else None
 
     def clarify(self, ranked_intents: Sequence[str], limit: int = 3) -> Answer:
         """Offer the likeliest topics (intents in ranking order) as buttons,
