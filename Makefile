@@ -17,10 +17,11 @@ export PYTHONPATH := $(CURDIR)
 LEAN_MODEL := var/spacy/ja_ginza_lean/meta.json
 MODEL := models/tcn-privacy-desk.tar.gz
 
-.PHONY: help setup model run test bench chromium clean
+.PHONY: help setup model migrate run test bench chromium clean
 help:
 	@echo "make run    set up, train if needed, start the bot (chat page on http://localhost:8080/)"
 	@echo "make test   set up, train if needed, run the whole test suite"
+	@echo "make migrate  bring the case database (CASES_DATABASE_URL, default var/cases.db) to the latest migration"
 	@echo "make bench  NLU parse time of the lean and the stock GiNZA pipelines (writes bench/nlu_speed.md)"
 
 $(BIN)/.installed: requirements.txt
@@ -43,6 +44,11 @@ setup: $(BIN)/.installed node_modules/.installed $(LEAN_MODEL)
 # models/ and trains only when something changed.
 model: setup
 	$(BIN)/rasa train --fixed-model-name tcn-privacy-desk --out models
+
+# The case database (CASES_DATABASE_URL, default var/cases.db) at the latest
+# migration; `make run` and the tests do this themselves.
+migrate: setup
+	$(PY) -m bot.cases.db
 
 run: model
 	$(PY) -m bot.tools.run

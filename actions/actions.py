@@ -17,7 +17,7 @@ ANSWERER = default_answerer()
 CONTEXT_SLOTS = ("request_kind",)
 
 
-def _entities(tracker: Tracker) -> Dict[str, List[str]]:
+def entities_of(tracker: Tracker) -> Dict[str, List[str]]:
     values: Dict[str, List[str]] = defaultdict(list)
     for entity in tracker.latest_message.get("entities", []):
         values[entity["entity"]].append(str(entity["value"]))
@@ -28,7 +28,7 @@ def _context(tracker: Tracker) -> Dict[str, List[str]]:
     return {name: [tracker.get_slot(name)] for name in CONTEXT_SLOTS if tracker.get_slot(name)}
 
 
-def _send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in answer.buttons]
     dispatcher.utter_message(text=answer.text, buttons=buttons or None)
 
@@ -50,7 +50,7 @@ class _AnswerAction(Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        _send(dispatcher, self.answer(tracker))
+        send(dispatcher, self.answer(tracker))
         return list(self.events)
 
 
@@ -61,7 +61,7 @@ class ActionAnswerQuestion(_AnswerAction):
 
     def answer(self, tracker: Tracker) -> Answer:
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        return ANSWERER.answer(intent, _entities(tracker), _context(tracker))
+        return ANSWERER.answer(intent, entities_of(tracker), _context(tracker))
 
 
 class ActionAskWhichTopic(_AnswerAction):

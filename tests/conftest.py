@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -76,9 +77,10 @@ def _free_port() -> int:
 
 
 class RunningBot:
-    def __init__(self, rasa_port: int, chat_port: int) -> None:
+    def __init__(self, rasa_port: int, chat_port: int, cases_url: str) -> None:
         self.rest_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
         self.chat_url = f"http://localhost:{chat_port}/"
+        self.cases_url = cases_url
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         request = urllib.request.Request(
@@ -93,18 +95,18 @@ class RunningBot:
         return "\n".join(message.get("text", "") for message in self.say(sender, text))
 
 
-@pytest.fixture(scope="session")
-def running_bot(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    """The three processes started exactly as `make run` starts them (other ports)."""
+@contextmanager
+def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
+    """The three processes started exactly as `make run` starts them (other
+    ports, a tracker store and a case database of the test's own)."""
     ports = {"rasa": _free_port(), "actions": _free_port(), "chat": _free_port()}
-    log = (tmp_path_factory.mktemp("bot") / "run.log").open("w+")
-    tracker = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    log = (workdir / "run.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.tools.run", "--rasa-port", str(ports["rasa"]),
          "--actions-port", str(ports["actions"]), "--chat-port", str(ports["chat"]),
-         "--tracker-db", str(tracker)],
+         "--tracker-db", str(workdir / "tracker.db")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CASES_DATABASE_URL": cases_url},
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -118,6 +120,15 @@ def running_bot(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     else:
         process.terminate()
         pytest.fail("the bot did not start within 240 s")
-    yield RunningBot(ports["rasa"], ports["chat"])
-    process.terminate()
-    process.wait(timeout=60)
+    try:
+        yield RunningBot(ports["rasa"], ports["chat"], cases_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def running_bot(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    workdir = tmp_path_factory.mktemp("bot")
+    with start_bot(workdir, f"sqlite:///{workdir / 'cases.db'}") as bot:
+        yield bot

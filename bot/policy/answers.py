@@ -47,6 +47,7 @@ class _Draft:
     paragraphs: list[str] = field(default_factory=list)
     cited: list[str] = field(default_factory=list)
     contact: bool = False
+    buttons: list[Button] = field(default_factory=list)
 
     def say(self, *lines: str) -> None:
         self.paragraphs.extend(line for line in lines if line)
@@ -73,8 +74,6 @@ class Answerer:
             "ask_fee": self._fee,
             "ask_refusal": self._refusal,
             "ask_request_procedure": self._procedure,
-            "request_privacy_action": self._procedure,
-            "check_status": self._status,
             "out_of_scope": self._out_of_scope,
         }
 
@@ -86,10 +85,11 @@ class Answerer:
         two-stage fallback takes as a no and asks the customer to rephrase.
         """
         offered = [*ranked_intents, *self.wording["main_topics"]]
+        labels = {intent: spec["label"] for intent, spec in {**self.topics, **self.wording["forms"]}.items()}
         candidates = list(dict.fromkeys(
-            intent for intent in offered if intent in self.topics and intent not in _NOT_OFFERED
+            intent for intent in offered if intent in labels and intent not in _NOT_OFFERED
         ))[:limit]
-        buttons = [Button(self.topics[intent]["label"], f"/{intent}") for intent in candidates]
+        buttons = [Button(labels[intent], f"/{intent}") for intent in candidates]
         buttons.append(Button(self.wording["none_of_these"], "/out_of_scope"))
         return Answer("clarify", self.wording["clarify"], buttons=tuple(buttons))
 
@@ -129,9 +129,12 @@ class Answerer:
             if not draft.cited:
                 draft.cite("11")
         if draft.cited:
-            citation = self.policy.cite(draft.cited)
-            paragraphs.append(self.wording["citation"].format(citation=citation))
-        return Answer(intent, "\n".join(paragraphs), tuple(draft.cited))
+            paragraphs.append(self.citation(draft.cited))
+        return Answer(intent, "\n".join(paragraphs), tuple(draft.cited), tuple(draft.buttons))
+
+    def citation(self, refs: Sequence[str]) -> str:
+        """「（出典：セキュリティポリシー 5.(2)）」"""
+        return self.wording["citation"].format(citation=self.policy.cite(list(refs)))
 
     def contact_block(self) -> str:
         return self.wording["contact"].format(**self.policy.fact("11", "contact"))
@@ -250,11 +253,8 @@ class Answerer:
         draft.say(*steps)
         draft.say(self.wording["form_not_published"])
         draft.contact = True
-
-    def _status(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
-        for reference in entities.get("ticket_ref", [])[:1]:
-            draft.say(topic["reference"].format(reference=reference))
-        draft.say(topic["intro"])
+        # The request can also be filed right here, through the intake form.
+        draft.buttons.append(Button(self.wording["forms"]["request_privacy_action"]["label"], "/request_privacy_action"))
 
     def _out_of_scope(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
         draft.say(topic["intro"])

@@ -1,6 +1,7 @@
 """Starts the whole bot on one machine and stops it all on Ctrl-C.
 
-Three processes: the action server, the Rasa server (REST and socket.io
+First the case database (CASES_DATABASE_URL, SQLite under var/ by default) is
+brought to the latest migration. Then three processes: the action server, the Rasa server (REST and socket.io
 channels) and the chat page. `make run` calls this after set-up and training.
 
     python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080]
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
+
+from bot.cases.db import database_url, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
@@ -95,6 +99,9 @@ def main() -> int:
     ports = Ports(args.rasa_port, args.actions_port, args.chat_port)
 
     VAR.mkdir(exist_ok=True)
+    cases_url = database_url()
+    print(f"case database: {make_url(cases_url).render_as_string(hide_password=True)} (migrating)", flush=True)
+    migrate(cases_url)
     endpoints = write_endpoints(ports, args.tracker_db.resolve())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     processes: dict[str, subprocess.Popen] = {}

@@ -1,0 +1,211 @@
+"""Rasa adapters for the request intake form and the status lookup.
+
+The forms' logic lives in `bot.intake`; these classes turn the tracker into a
+`Turn`, send the replies and return the slot events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.actions import ANSWERER, entities_of, send
+from bot.cases.db import CaseStore
+from bot.intake import form as f
+from bot.intake import status as s
+from bot.intake.filing import IntakeFiler, new_request
+from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
+
+WORDING = load_intake_wording()
+FORM = IntakeForm(ANSWERER, WORDING)
+
+
+@lru_cache(maxsize=None)
+def _store() -> CaseStore:
+    """One engine (and connection pool) per action server, made on first use."""
+    return CaseStore.from_env()
+
+
+def _filer() -> IntakeFiler:
+    return IntakeFiler(_store(), ANSWERER, WORDING)
+
+
+def _lookup() -> s.StatusLookup:
+    return s.StatusLookup(_store(), ANSWERER, WORDING)
+
+
+def _turn(tracker: Tracker, slot: str) -> Turn:
+    intent = tracker.latest_message.get("intent") or {}
+    return Turn(
+        slot=slot,
+        text=tracker.latest_message.get("text") or "",
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=entities_of(tracker),
+        slots=tracker.current_slot_values(),
+    )
+
+
+def _apply(step: Step, dispatcher: CollectingDispatcher) -> List[EventType]:
+    for reply in step.replies:
+        send(dispatcher, reply)
+    return [SlotSet(name, value) for name, value in step.updates.items()]
+
+
+def _reset(names: tuple[str, ...]) -> List[EventType]:
+    return [SlotSet(name, None) for name in names]
+
+
+class _ValidateForm(FormValidationAction, ABC):
+    """Validates the requested slot through `check`; ends the form when the
+    outcome slot is set. (Abstract, so the action server does not register it.)"""
+
+    asked: tuple[str, ...] = ()
+    outcome_slot: str = ""
+
+    @abstractmethod
+    def check(self, turn: Turn) -> Step:
+        """What the form does with the answer."""
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        slot = tracker.get_slot(f.REQUESTED_SLOT)
+        if slot not in self.asked or slot not in tracker.slots_to_validate():
+            return []
+        return _apply(self.check(_turn(tracker, slot)), dispatcher)
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        if tracker.get_slot(self.outcome_slot):
+            return SlotSet(f.REQUESTED_SLOT, None)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
+
+
+class ValidateIntakeForm(_ValidateForm):
+    asked = f.ASKED
+    outcome_slot = f.OUTCOME
+
+    def name(self) -> Text:
+        return "validate_intake_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> List[Text]:
+        return FORM.required_slots(tracker.current_slot_values())
+
+    def check(self, turn: Turn) -> Step:
+        return FORM.validate(turn)
+
+
+class ValidateStatusForm(_ValidateForm):
+    asked = (s.REFERENCE, s.CODE)
+    outcome_slot = s.OUTCOME
+
+    def name(self) -> Text:
+        return "validate_status_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> List[Text]:
+        return list(self.asked)
+
+    def check(self, turn: Turn) -> Step:
+        return _lookup().validate(turn)
+
+
+class _AskSlot(Action, ABC):
+    """`action_ask_<slot>`: Rasa's form calls it to ask for <slot>."""
+
+    slot: str
+
+    @abstractmethod
+    def name(self) -> Text:
+        """action_ask_<slot>"""
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if self.slot in f.ASKED:
+            send(dispatcher, FORM.ask(self.slot, tracker.current_slot_values()))
+        else:
+            send(dispatcher, _lookup().ask(self.slot))
+        return []
+
+
+def _asking_action(slot: str) -> type[_AskSlot]:
+    return type(f"AskFor_{slot}", (_AskSlot,), {"slot": slot, "name": lambda self: f"action_ask_{slot}"})
+
+
+# One asking action per slot; defining the subclass registers it with the action server.
+ASK_ACTIONS = [_asking_action(slot) for slot in (*f.ASKED, *ValidateStatusForm.asked)]
+
+
+class ActionStartIntake(Action):
+    """Starts a fresh intake: clears any earlier one, gives it the idempotency
+    key of its ticket, and takes the kind from the message when it names one."""
+
+    def name(self) -> Text:
+        return "action_start_intake"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
+        kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in FORM.kinds]
+        if len(set(kinds)) == 1:
+            events.append(SlotSet(f.KIND, kinds[0]))
+        dispatcher.utter_message(text=WORDING["start"])
+        return events
+
+
+class ActionFinishIntake(Action):
+    """Acts on how the intake ended: files the ticket, or says nothing was kept."""
+
+    def name(self) -> Text:
+        return "action_finish_intake"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        outcome = tracker.get_slot(f.OUTCOME)
+        if outcome != f.OUTCOME_CONFIRMED:
+            dispatcher.utter_message(text=WORDING.get(outcome, WORDING["cancelled"]))
+            return _reset(f.ALL_SLOTS)
+        request = new_request(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
+                              tracker.sender_id)
+        reply, recorded = _filer().file(request)
+        send(dispatcher, reply)
+        # Not recorded: keep every answer so that 「もう一度送信する」 retries.
+        return _reset(f.ALL_SLOTS) if recorded else [SlotSet(f.PENDING, True)]
+
+
+class ActionStartStatusLookup(Action):
+    """Starts a status lookup, taking the reference (and the code) from the
+    message when the customer already typed them."""
+
+    def name(self) -> Text:
+        return "action_start_status_lookup"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        reference = s.parse_reference(text, entities_of(tracker).get("ticket_ref", []))
+        code = s.parse_code(text) if reference else None
+        return _reset(s.ALL_SLOTS) + [SlotSet(s.REFERENCE, reference), SlotSet(s.CODE, code)]
+
+
+class ActionFinishStatusLookup(Action):
+    def name(self) -> Text:
+        return "action_finish_status_lookup"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        reference, code = tracker.get_slot(s.REFERENCE), tracker.get_slot(s.CODE)
+        if tracker.get_slot(s.OUTCOME) == s.OUTCOME_CANCELLED or not (reference and code):
+            dispatcher.utter_message(text=WORDING["status"]["cancelled"])
+        else:
+            send(dispatcher, _lookup().look_up(reference, code))
+        return _reset(s.ALL_SLOTS)

@@ -1,0 +1,5 @@
+"""The case database: privacy requests filed through the chat, their status and history.
+
+Import from the submodules (`bot.cases.db`, `bot.cases.tickets`, ...); this package
+knows nothing of Rasa, and keeps personal data out of logs and of the event history.
+"""

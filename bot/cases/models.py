@@ -1,0 +1,158 @@
+"""Tables of the case database: tickets, their append-only history, failed look-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.cases.statuses import REFUSAL_GROUNDS, Status
+
+# The eight kinds of policy 5.(1) (`request_kinds` in policy.yml; a test keeps them equal).
+# Changing any of these tuples changes a CHECK constraint and so needs a migration.
+KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
+REQUESTERS = ("本人", "任意代理人", "法定代理人")
+ID_PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")
+
+# Fixed constraint names, so that migrations name constraints the same on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised on an attempt to change or remove a recorded ticket event."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite stores no offset, so convert first)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class StatusType(TypeDecorator):
+    """A Status stored as its value."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Status | None:
+        return None if value is None else Status(value)
+
+
+def _one_of(column: str, values: Iterable[str]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", KINDS), name="kind"),
+        CheckConstraint(_one_of("requester", REQUESTERS), name="requester"),
+        CheckConstraint(_one_of("id_presentation", ID_PRESENTATIONS), name="id_presentation"),
+        CheckConstraint(_one_of("status", (s.value for s in Status)), name="status"),
+        CheckConstraint(_one_of("refusal_ground", REFUSAL_GROUNDS), name="refusal_ground"),
+        # Staff must be able to reach the customer one way or the other.
+        CheckConstraint("COALESCE(phone, '') <> '' OR COALESCE(email, '') <> ''", name="contact"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    code_hash = Column(String(255), nullable=False)
+    kind = Column(String(20), nullable=False)
+    requester = Column(String(20), nullable=False)
+    name = Column(String(100), nullable=False)
+    phone = Column(String(20))
+    email = Column(String(254))
+    customer_number = Column(String(30))
+    details = Column(Text)
+    id_presentation = Column(String(20), nullable=False)
+    fee_applies = Column(Boolean, nullable=False)
+    channel = Column(String(30), nullable=False)
+    conversation_id = Column(String(100), nullable=False)
+    # The idempotency key of one filled form: confirming it twice files one ticket.
+    submission_key = Column(String(64), nullable=False, unique=True)
+    status = Column(StatusType, nullable=False, default=Status.RECEIVED,
+                    server_default=Status.RECEIVED.value)
+    refusal_ground = Column(String(1))
+    status_note = Column(Text)
+    # Internal, for staff: customers are never told a number of days.
+    due_date = Column(Date, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's history; `changes` is {field: [old, new]}, never the code."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False)
+    actor = Column(String(100), nullable=False)
+    action = Column(String(30), nullable=False)
+    changes = Column(JSON, nullable=False)
+
+    ticket = relationship("Ticket", back_populates="events")
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _refuse_rewriting_history(mapper: Any, connection: Any, target: TicketEvent) -> None:
+    raise AppendOnlyError("ticket events are append-only")
+
+
+class LookupFailure(Base):
+    """A failed status look-up, counted per reference for the lock-out."""
+
+    __tablename__ = "lookup_failures"
+
+    id = Column(Integer, primary_key=True)
+    # As normalized from what the customer typed, whether or not such a ticket exists.
+    reference = Column(String(20), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False, index=True)

@@ -1,0 +1,1 @@
+"""The request intake form: field parsers, the form flow and its wording."""

@@ -1,0 +1,100 @@
+"""Filing a confirmed intake as a ticket, and what the customer is told.
+
+`IntakeFiler.file` writes one ticket in one unit of work. The reply shows the
+reference and the verification code (shown only here, stored only as a hash),
+then the next steps for this kind of request and this requester, built from
+the policy: which documents (5.(2)), how to present them, the fee (5.(3)),
+the answer 遅滞なく (5.(4)), and the contact point (11).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.cases.db import CaseStore
+from bot.cases.tickets import InvalidRequest, NewRequest, open_request
+from bot.intake import form as f
+from bot.intake.fields import NO_CUSTOMER_NUMBER
+from bot.policy.answers import Answer, Answerer, Button
+
+# How the customer reached the bot, for staff (Rasa's input channel name).
+DEFAULT_CHANNEL = "chat"
+
+
+def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) -> NewRequest:
+    customer_number = slots.get(f.CUSTOMER_NUMBER)
+    return NewRequest(
+        kind=slots[f.KIND],
+        requester=slots[f.REQUESTER],
+        name=slots[f.NAME],
+        phone=slots.get(f.PHONE),
+        email=slots.get(f.EMAIL),
+        customer_number=None if customer_number == NO_CUSTOMER_NUMBER else customer_number,
+        details=slots.get(f.DETAILS),
+        id_presentation=slots[f.PRESENTATION],
+        channel=channel or DEFAULT_CHANNEL,
+        conversation_id=conversation_id,
+        submission_key=slots[f.SUBMISSION],
+    )
+
+
+class IntakeFiler:
+    def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
+        self.store = store
+        self.answerer = answerer
+        self.wording = wording
+
+    def file(self, request: NewRequest) -> tuple[Answer, bool]:
+        """File the request; returns the reply and whether it was recorded.
+
+        A database failure records nothing (the unit of work rolls back) and
+        the reply gives the phone number and e-mail of the contact point.
+        """
+        try:
+            with self.store.unit_of_work() as session:
+                filed = open_request(session, request)
+                reference = filed.ticket.reference
+        except (SQLAlchemyError, InvalidRequest):
+            # InvalidRequest would be a bug of the form; the customer still
+            # gets the contact point and keeps the answers.
+            return self.not_recorded(), False
+        if filed.code is None:
+            text = self.wording["already_filed"].format(reference=reference)
+        else:
+            text = self.wording["filed"].format(reference=reference, code=filed.code)
+        return Answer("filed", "\n".join([text, self.next_steps(request)]), ("5.(2)", "5.(4)", "11")), True
+
+    def not_recorded(self) -> Answer:
+        contact = self.answerer.policy.fact("11", "contact")
+        spec = self.wording["not_recorded"]
+        buttons = tuple(Button(title, payload) for title, payload in spec["buttons"])
+        return Answer("not_recorded", spec["text"].format(**contact), ("11",), buttons)
+
+    def next_steps(self, request: NewRequest) -> str:
+        policy = self.answerer.policy
+        steps = self.wording["next_steps"]
+        documents = policy["5.(2)"].children
+        proxy = documents[-1].facts
+        accepted = "、".join(f"{node.number}{node.text}" for node in documents[:-1])
+        lines = [self.wording["next_steps_title"], steps["form"]]
+        if request.requester == "任意代理人":
+            lines.append(steps["documents_proxy"].format(proxy=proxy["proxy"]))
+        elif request.requester == "法定代理人":
+            lines.append(steps["documents_legal"].format(legal=proxy["legal_representative"]))
+        else:
+            lines.append(steps["documents_self"].format(documents=accepted))
+        lines.append(steps["at_counter"] if request.id_presentation == "窓口で提示" else steps["by_post"])
+        cited = ["5.(1)", "5.(2)"]
+        if request.kind in policy.fact("5.(3)", "fee_applies_to"):
+            fee = self.answerer.settings.disclosure_fee
+            amount = self.answerer.topics["ask_fee"]["amount_configured"].format(fee=fee) if fee \
+                else self.wording["fee_amount_not_stated"]
+            lines.append(steps["fee"].format(kind=request.kind, amount=amount))
+            cited.append("5.(3)")
+        lines.append(steps["result"])
+        cited.append("5.(4)")
+        lines.append(self.answerer.contact_block())
+        lines.append(self.answerer.citation([*cited, "11"]))
+        return "\n".join(lines)
