@@ -78,11 +78,6 @@ def test_out_of_scope_gets_the_desk_answer_not_a_policy_topic(running_bot: Runni
     assert "出典" not in reply
 
 
-def test_full_width_ticket_reference_is_normalized(running_bot: RunningBot) -> None:
-    reply = running_bot.reply_text(new_sender(), "ＰＲ－２０２６１１２８－ＡＢＣ２３４の状況を教えて")
-    assert "受付番号 PR-20261128-ABC234" in reply
-
-
 def test_two_stage_fallback(running_bot: RunningBot) -> None:
     sender = new_sender()
     first = running_bot.say(sender, "/nlu_fallback")

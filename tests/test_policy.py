@@ -169,7 +169,8 @@ def test_silent_periods_are_said_to_be_unstated(topic: str) -> None:
 
 def test_procedure_names_the_form_documents_fee_and_result() -> None:
     text = ANSWERER.answer("ask_request_procedure", {"request_kind": ["開示"]}).text
-    for expected in ("当社所定の書式", "運転免許証", "委任状", "手数料", "遅滞なく"):
+    for expected in ("内容をお知らせする", "当社所定の書式", "運転免許証", "委任状",
+                     "手数料", "しないことがあります", "遅滞なく"):
         assert expected in text
     correction = ANSWERER.answer("ask_request_procedure", {"request_kind": ["訂正"]}).text
     assert "手数料" not in correction

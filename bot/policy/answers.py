@@ -231,6 +231,7 @@ class Answerer:
         kinds = list(dict.fromkeys(entities.get("request_kind", [])))
         request = self.policy["5.(1)"]
         known = [kind for kind in kinds if kind in request.facts["request_kinds"]]
+        draft.say(*(topic["meanings"][kind] for kind in known))
         draft.say(topic["kind"].format(kind="・".join(known)) if known else topic["intro"])
         documents = self.policy["5.(2)"]
         fee_topic = self.topics["ask_fee"]
@@ -248,6 +249,7 @@ class Answerer:
             steps.append(f"・手数料：{self.policy['5.(3)'].text}{amount}")
             draft.cite("5.(3)")
         steps.append(f"・確認と調査：{request.facts['verification']}")
+        steps.append(topic["refusal_step"])
         steps.append(f"・結果のご連絡：{self.policy['5.(4)'].text}")
         draft.cite("5.(4)")
         draft.say(*steps)
