@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.policy.answers import Answer, default_answerer
@@ -81,14 +81,3 @@ class ActionAskRephrase(_AnswerAction):
 
     def answer(self, tracker: Tracker) -> Answer:
         return ANSWERER.rephrase()
-
-
-class ActionGiveUp(_AnswerAction):
-    """Last stage of the fallback: apologize and give the contact point."""
-
-    action_name = "action_default_fallback"
-    # Forget the message not understood, as Rasa's own default fallback does.
-    events = [UserUtteranceReverted()]
-
-    def answer(self, tracker: Tracker) -> Answer:
-        return ANSWERER.answer("fallback")

@@ -9,16 +9,17 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, List, Mapping, Optional, Protocol, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import ANSWERER, entities_of, send
 from bot.cases.db import CaseStore
 from bot.intake import form as f
+from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler, new_request
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
@@ -39,6 +40,10 @@ def _filer() -> IntakeFiler:
 
 def _lookup() -> s.StatusLookup:
     return s.StatusLookup(_store(), ANSWERER, WORDING)
+
+
+def _handoff() -> h.Handoff:
+    return h.Handoff(_store(), ANSWERER, WORDING)
 
 
 def _turn(tracker: Tracker, slot: str) -> Turn:
@@ -63,16 +68,35 @@ def _reset(names: tuple[str, ...]) -> List[EventType]:
     return [SlotSet(name, None) for name in names]
 
 
-class _ValidateForm(FormValidationAction, ABC):
-    """Validates the requested slot through `check`; ends the form when the
-    outcome slot is set. (Abstract, so the action server does not register it.)"""
+class FormLogic(Protocol):
+    """What bot.intake provides for each form."""
 
-    asked: tuple[str, ...] = ()
-    outcome_slot: str = ""
+    def required_slots(self, slots: Mapping[str, Any]) -> list[str]: ...
+
+    def validate(self, turn: Turn) -> Step: ...
+
+
+class _ValidateForm(FormValidationAction, ABC):
+    """`validate_<form>`: validates the requested slot through the form's logic
+    and ends the form when the outcome slot is set. (Abstract, so the action
+    server does not register it.)"""
+
+    form: str
+    asked: tuple[str, ...]
+    outcome_slot: str
 
     @abstractmethod
-    def check(self, turn: Turn) -> Step:
-        """What the form does with the answer."""
+    def logic(self) -> FormLogic:
+        """The form's logic in bot.intake."""
+
+    def name(self) -> Text:
+        return f"validate_{self.form}"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> List[Text]:
+        return self.logic().required_slots(tracker.current_slot_values())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -80,7 +104,7 @@ class _ValidateForm(FormValidationAction, ABC):
         slot = tracker.get_slot(f.REQUESTED_SLOT)
         if slot not in self.asked or slot not in tracker.slots_to_validate():
             return []
-        return _apply(self.check(_turn(tracker, slot)), dispatcher)
+        return _apply(self.logic().validate(_turn(tracker, slot)), dispatcher)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -91,37 +115,24 @@ class _ValidateForm(FormValidationAction, ABC):
 
 
 class ValidateIntakeForm(_ValidateForm):
-    asked = f.ASKED
-    outcome_slot = f.OUTCOME
+    form, asked, outcome_slot = "intake_form", f.ASKED, f.OUTCOME
 
-    def name(self) -> Text:
-        return "validate_intake_form"
-
-    async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-        tracker: Tracker, domain: DomainDict,
-    ) -> List[Text]:
-        return FORM.required_slots(tracker.current_slot_values())
-
-    def check(self, turn: Turn) -> Step:
-        return FORM.validate(turn)
+    def logic(self) -> FormLogic:
+        return FORM
 
 
 class ValidateStatusForm(_ValidateForm):
-    asked = (s.REFERENCE, s.CODE)
-    outcome_slot = s.OUTCOME
+    form, asked, outcome_slot = "status_form", s.ASKED, s.OUTCOME
 
-    def name(self) -> Text:
-        return "validate_status_form"
+    def logic(self) -> FormLogic:
+        return _lookup()
 
-    async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-        tracker: Tracker, domain: DomainDict,
-    ) -> List[Text]:
-        return list(self.asked)
 
-    def check(self, turn: Turn) -> Step:
-        return _lookup().validate(turn)
+class ValidateHandoffForm(_ValidateForm):
+    form, asked, outcome_slot = "handoff_form", h.ASKED, h.OUTCOME
+
+    def logic(self) -> FormLogic:
+        return _handoff()
 
 
 class _AskSlot(Action, ABC):
@@ -134,8 +145,11 @@ class _AskSlot(Action, ABC):
         """action_ask_<slot>"""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = tracker.current_slot_values()
         if self.slot in f.ASKED:
-            send(dispatcher, FORM.ask(self.slot, tracker.current_slot_values()))
+            send(dispatcher, FORM.ask(self.slot, slots))
+        elif self.slot in h.ASKED:
+            send(dispatcher, _handoff().ask(self.slot, slots))
         else:
             send(dispatcher, _lookup().ask(self.slot))
         return []
@@ -146,7 +160,7 @@ def _asking_action(slot: str) -> type[_AskSlot]:
 
 
 # One asking action per slot; defining the subclass registers it with the action server.
-ASK_ACTIONS = [_asking_action(slot) for slot in (*f.ASKED, *ValidateStatusForm.asked)]
+ASK_ACTIONS = [_asking_action(slot) for slot in (*f.ASKED, *s.ASKED, *h.ASKED)]
 
 
 class ActionStartIntake(Action):
@@ -180,8 +194,11 @@ class ActionFinishIntake(Action):
                               tracker.sender_id)
         reply, recorded = _filer().file(request)
         send(dispatcher, reply)
-        # Not recorded: keep every answer so that 「もう一度送信する」 retries.
-        return _reset(f.ALL_SLOTS) if recorded else [SlotSet(f.PENDING, True)]
+        if not recorded:
+            # Keep every answer so that 「もう一度送信する」 retries.
+            return [SlotSet(f.PENDING, True)]
+        # Remembered so that a later handoff need not ask for a contact again.
+        return _reset(f.ALL_SLOTS) + [SlotSet(h.KNOWN_PHONE, request.phone), SlotSet(h.KNOWN_EMAIL, request.email)]
 
 
 class ActionStartStatusLookup(Action):
@@ -209,3 +226,62 @@ class ActionFinishStatusLookup(Action):
         else:
             send(dispatcher, _lookup().look_up(reference, code))
         return _reset(s.ALL_SLOTS)
+
+
+def start_handoff_events(tracker: Tracker, reason: str) -> List[EventType]:
+    """A fresh handoff: its reason, the customer's words that led to it, and
+    the idempotency key of its ticket."""
+    return _reset(h.ALL_SLOTS) + [
+        SlotSet(h.REASON, reason),
+        SlotSet(h.SUMMARY, tracker.latest_message.get("text")),
+        SlotSet(h.SUBMISSION, uuid.uuid4().hex),
+    ]
+
+
+class ActionStartHandoff(Action):
+    """For 「担当者と話したい」 and complaints (section 11); the rule then runs
+    handoff_form."""
+
+    def name(self) -> Text:
+        return "action_start_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent, "ask_human"))
+
+
+class ActionFinishHandoff(Action):
+    def name(self) -> Text:
+        return "action_finish_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        result = _handoff().finish(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
+                                   tracker.sender_id)
+        send(dispatcher, result.answer)
+        return _reset(h.ALL_SLOTS) + [SlotSet(name, value) for name, value in result.updates.items()]
+
+
+class ActionHandoffNotice(Action):
+    """Predicted by bot.dialogue.HandoffPolicy for every message while staff
+    have the conversation."""
+
+    def name(self) -> Text:
+        return "action_handoff_notice"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        result = _handoff().while_active(tracker.sender_id, intent, entities_of(tracker))
+        send(dispatcher, result.answer)
+        return [SlotSet(name, value) for name, value in result.updates.items()]
+
+
+class ActionGiveUp(Action):
+    """Last stage of the two-stage fallback (the bot failed to understand twice
+    in a row): apologize and offer to hand the conversation to staff."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=WORDING["handoff"]["not_understood"])
+        return start_handoff_events(tracker, h.NOT_UNDERSTOOD) + [FollowupAction("handoff_form")]

@@ -90,11 +90,12 @@ def test_two_stage_fallback(running_bot: RunningBot) -> None:
     running_bot.say(sender, "/nlu_fallback")
     assert "言い換えて" in running_bot.reply_text(sender, "/out_of_scope")
 
-    # two failures in a row give up with the contact point
+    # two failures in a row offer a person; declining gives the contact point
     sender = new_sender()
     running_bot.say(sender, "/nlu_fallback")
     give_up = running_bot.reply_text(sender, "/nlu_fallback")
-    assert "うまく理解できませんでした" in give_up and "safe@tcnnet.co.jp" in give_up
+    assert "うまく理解できませんでした" in give_up and "担当者" in give_up
+    assert "safe@tcnnet.co.jp" in running_bot.reply_text(sender, "/deny")
 
 
 def test_chat_page_is_served_in_japanese_with_the_widget(running_bot: RunningBot) -> None:

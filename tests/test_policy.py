@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY = load_policy()
 WORDING = load_wording()
 ANSWERER = Answerer(POLICY, WORDING)
-TOPICS = [t for t in WORDING["topics"] if t not in ("out_of_scope", "fallback")]
+TOPICS = [t for t in WORDING["topics"] if t != "out_of_scope"]
 # A number with a unit of money, days or years: only configuration may supply one.
 COUNTED = re.compile(r"[0-9０-９]+\s*(円|日|営業日|週間|か月|ヶ月|カ月|年)")
 

@@ -1,4 +1,5 @@
-"""Tables of the case database: tickets, their append-only history, failed look-ups."""
+"""Tables of the case database: tickets, their append-only history, failed look-ups,
+and the staff console's accounts, notes and append-only audit log."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ from bot.cases.statuses import REFUSAL_GROUNDS, Status
 KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
 REQUESTERS = ("本人", "任意代理人", "法定代理人")
 ID_PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")
+# A request of 5.(1) filed through the form, or a conversation handed to a person.
+CATEGORIES = ("request", "handoff")
+# Why the chat handed a conversation over (labels in bot.cases.handoffs).
+HANDOFF_REASONS = ("ask_human", "complaint", "not_understood")
+ROLES = ("staff", "admin")
+NOTE_KINDS = ("internal", "contact")
+# How staff were in touch with the customer (the contact log of 5.(4) and 6.(4)).
+CONTACT_CHANNELS = ("電話", "電子メール", "郵送", "窓口")
+CONTACT_DIRECTIONS = ("発信", "着信")
 
 # Fixed constraint names, so that migrations name constraints the same on every backend.
 NAMING_CONVENTION = {
@@ -44,7 +54,7 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 class AppendOnlyError(RuntimeError):
-    """Raised on an attempt to change or remove a recorded ticket event."""
+    """Raised on an attempt to change or remove a recorded ticket event or audit entry."""
 
 
 class UTCDateTime(TypeDecorator):
@@ -89,6 +99,16 @@ def _one_of(column: str, values: Iterable[str]) -> str:
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
+        CheckConstraint(_one_of("category", CATEGORIES), name="category"),
+        CheckConstraint(_one_of("handoff_reason", HANDOFF_REASONS), name="handoff_reason"),
+        # A request needs what the form asks; a handoff may lack all of it, but has a reason.
+        CheckConstraint(
+            "category <> 'request' OR (kind IS NOT NULL AND requester IS NOT NULL"
+            " AND id_presentation IS NOT NULL AND name IS NOT NULL AND handoff_reason IS NULL)",
+            name="request_fields",
+        ),
+        CheckConstraint("category <> 'handoff' OR handoff_reason IS NOT NULL",
+                        name="handoff_fields"),
         CheckConstraint(_one_of("kind", KINDS), name="kind"),
         CheckConstraint(_one_of("requester", REQUESTERS), name="requester"),
         CheckConstraint(_one_of("id_presentation", ID_PRESENTATIONS), name="id_presentation"),
@@ -101,14 +121,17 @@ class Ticket(Base):
     id = Column(Integer, primary_key=True)
     reference = Column(String(20), nullable=False, unique=True)
     code_hash = Column(String(255), nullable=False)
-    kind = Column(String(20), nullable=False)
-    requester = Column(String(20), nullable=False)
-    name = Column(String(100), nullable=False)
+    category = Column(String(10), nullable=False, default="request", server_default="request")
+    handoff_reason = Column(String(20))
+    kind = Column(String(20))
+    requester = Column(String(20))
+    name = Column(String(100))
     phone = Column(String(20))
     email = Column(String(254))
     customer_number = Column(String(30))
+    # What the customer asked for; for a handoff, their own words that led to it.
     details = Column(Text)
-    id_presentation = Column(String(20), nullable=False)
+    id_presentation = Column(String(20))
     fee_applies = Column(Boolean, nullable=False)
     channel = Column(String(30), nullable=False)
     conversation_id = Column(String(100), nullable=False)
@@ -122,8 +145,11 @@ class Ticket(Base):
     due_date = Column(Date, nullable=False)
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
+    assignee_id = Column(Integer, ForeignKey("staff_users.id"), index=True)
 
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+    notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id")
+    assignee = relationship("StaffUser")
 
 
 class TicketEvent(Base):
@@ -145,6 +171,78 @@ class TicketEvent(Base):
 @event.listens_for(TicketEvent, "before_delete")
 def _refuse_rewriting_history(mapper: Any, connection: Any, target: TicketEvent) -> None:
     raise AppendOnlyError("ticket events are append-only")
+
+
+class TicketNote(Base):
+    """A note of staff on a ticket: internal, or a contact with the customer."""
+
+    __tablename__ = "ticket_notes"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", NOTE_KINDS), name="kind"),
+        CheckConstraint(_one_of("channel", CONTACT_CHANNELS), name="channel"),
+        CheckConstraint(_one_of("direction", CONTACT_DIRECTIONS), name="direction"),
+        # A contact says how and which way; an internal note says neither.
+        CheckConstraint(
+            "(kind = 'contact' AND channel IS NOT NULL AND direction IS NOT NULL)"
+            " OR (kind = 'internal' AND channel IS NULL AND direction IS NULL)",
+            name="contact_fields",
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False)
+    author = Column(String(100), nullable=False)
+    kind = Column(String(10), nullable=False)
+    body = Column(Text, nullable=False)
+    channel = Column(String(10))
+    direction = Column(String(5))
+
+    ticket = relationship("Ticket", back_populates="notes")
+
+
+class StaffUser(Base):
+    """An account of the staff console; only the argon2 hash of the password is kept."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id = Column(Integer, primary_key=True)
+    login = Column(String(32), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(10), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(UTCDateTime)
+    # Random per login and checked on every request: logging out, a new login, a password
+    # reset or deactivation ends the session even if someone kept a copy of the cookie.
+    session_nonce = Column(String(64))
+    created_at = Column(UTCDateTime, nullable=False)
+    last_login_at = Column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who saw or did what, when, from where; `details` never holds passwords or codes."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    # A login, "cli:<login>", or "system".
+    actor = Column(String(100), nullable=False, index=True)
+    ip = Column(String(45))
+    action = Column(String(30), nullable=False)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), index=True)
+    details = Column(JSON, nullable=False)
+
+    ticket = relationship("Ticket")
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_rewriting_the_audit_log(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AppendOnlyError("the audit log is append-only")
 
 
 class LookupFailure(Base):

@@ -43,12 +43,23 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType({
     Status.WITHDRAWN: frozenset(),
 })
 
+# Statuses a ticket never leaves: its work is over.
+FINAL: frozenset[Status] = frozenset(status for status, nexts in TRANSITIONS.items() if not nexts)
+
 # The numbered grounds of policy 5.(1) on which a request may be refused.
 REFUSAL_GROUNDS: tuple[str, ...] = ("①", "②", "③", "④", "⑤", "⑥", "⑦")
 
 
 class TransitionError(ValueError):
-    """A status change the rules do not allow."""
+    """A status change the rules do not allow.
+
+    `reason` says which rule, for callers that explain it in their own words:
+    "not_allowed", "needs_ground", "needs_note" or "ground_not_allowed".
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def refusal_ground_text(ground: str) -> str:
@@ -62,16 +73,20 @@ def refusal_ground_text(ground: str) -> str:
 def check_transition(old: Status, new: Status, note: str | None, ground: str | None) -> None:
     """Raise TransitionError unless `old` → `new` is allowed with this note and ground."""
     if new not in TRANSITIONS[old]:
-        raise TransitionError(f"status change not allowed: {old.label} → {new.label}")
+        raise TransitionError(f"status change not allowed: {old.label} → {new.label}",
+                              "not_allowed")
     has_note = bool(note and note.strip())
     if new is Status.REFUSED:
         # The customer is told of a refusal and why (5.(4)), on a ground the policy names.
         if ground not in REFUSAL_GROUNDS:
             grounds = "".join(REFUSAL_GROUNDS)
-            raise TransitionError(f"{new.label} needs one of the grounds {grounds}")
+            raise TransitionError(f"{new.label} needs one of the grounds {grounds}",
+                                  "needs_ground")
         if not has_note:
-            raise TransitionError(f"{new.label} needs a note explaining the refusal")
+            raise TransitionError(f"{new.label} needs a note explaining the refusal",
+                                  "needs_note")
     elif ground is not None:
-        raise TransitionError(f"a refusal ground only goes with {Status.REFUSED.label}")
+        raise TransitionError(f"a refusal ground only goes with {Status.REFUSED.label}",
+                              "ground_not_allowed")
     if new is Status.DONE and not has_note:
-        raise TransitionError(f"{new.label} needs a note saying what was done")
+        raise TransitionError(f"{new.label} needs a note saying what was done", "needs_note")

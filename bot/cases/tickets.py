@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -92,8 +92,8 @@ def _check(new: NewRequest) -> None:
                            ("id_presentation", ID_PRESENTATIONS)):
         if getattr(new, field) not in allowed:
             raise InvalidRequest(f"{field} must be one of {'、'.join(allowed)}")
-    if not (new.phone or new.email):
-        raise InvalidRequest("a phone number or an e-mail address is needed")
+    if not new.name:
+        raise InvalidRequest("name is needed")
 
 
 def _violated(error: IntegrityError) -> str:
@@ -104,14 +104,21 @@ def _violated(error: IntegrityError) -> str:
     return diag.constraint_name or diag.column_name or "a constraint"
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: statuses as their stored value, dates in ISO form."""
+    if isinstance(value, Status):
+        return value.value
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def _by_submission_key(session: Session, key: str) -> Ticket | None:
     return session.scalars(select(Ticket).where(Ticket.submission_key == key)).one_or_none()
 
 
-def _new_ticket(new: NewRequest, reference: str, code_hash: str, now: datetime) -> Ticket:
-    return Ticket(
-        reference=reference,
-        code_hash=code_hash,
+def _request_fields(new: NewRequest) -> dict[str, Any]:
+    """The columns a request sets itself (file_ticket adds reference, code, dates, status)."""
+    return dict(
+        category="request",
         kind=new.kind,
         requester=new.requester,
         name=new.name,
@@ -124,42 +131,43 @@ def _new_ticket(new: NewRequest, reference: str, code_hash: str, now: datetime) 
         channel=new.channel,
         conversation_id=new.conversation_id,
         submission_key=new.submission_key,
-        status=Status.RECEIVED,
-        due_date=now.astimezone(JST).date() + timedelta(days=due_days()),
-        created_at=now,
-        updated_at=now,
     )
 
 
+# What the "created" event records: no personal data, since the history is append-only
+# and an erasure must not leave copies.
+_CREATED_FIELDS = ("reference", "category", "handoff_reason", "kind", "requester",
+                   "id_presentation", "fee_applies", "channel", "status", "due_date")
+
+
 def _created_changes(ticket: Ticket) -> dict[str, list[Any]]:
-    # No personal data: the history is append-only, and an erasure must not leave copies.
     return {
-        "reference": [None, ticket.reference],
-        "kind": [None, ticket.kind],
-        "requester": [None, ticket.requester],
-        "id_presentation": [None, ticket.id_presentation],
-        "fee_applies": [None, ticket.fee_applies],
-        "channel": [None, ticket.channel],
-        "status": [None, ticket.status.value],
-        "due_date": [None, ticket.due_date.isoformat()],
+        field: [None, _plain(getattr(ticket, field))]
+        for field in _CREATED_FIELDS
+        if getattr(ticket, field) is not None
     }
 
 
-def open_request(session: Session, new: NewRequest, now: datetime | None = None) -> Filed:
-    """File the request once per submission key, with a new reference and code.
+def file_ticket(session: Session, fields: dict[str, Any], now: datetime | None = None) -> Filed:
+    """File a ticket with these columns once per `fields["submission_key"]`, with a new
+    reference and code, status 受付 and the due date of due_days().
 
-    A repeated confirmation, even a concurrent one, gets the existing ticket and no code:
+    A repeated submission, even a concurrent one, gets the existing ticket and no code:
     the unique submission key decides, inside a SAVEPOINT so the caller's transaction lives on.
     """
-    _check(new)
-    existing = _by_submission_key(session, new.submission_key)
+    if not (fields.get("phone") or fields.get("email")):
+        raise InvalidRequest("a phone number or an e-mail address is needed")
+    existing = _by_submission_key(session, fields["submission_key"])
     if existing is not None:
         return Filed(existing, None)
     now = _now(now)
     code = new_code()
     code_hash = hash_code(code)
+    today = now.astimezone(JST).date()
     for _ in range(_REFERENCE_ATTEMPTS):
-        ticket = _new_ticket(new, new_reference(now.astimezone(JST).date()), code_hash, now)
+        ticket = Ticket(reference=new_reference(today), code_hash=code_hash,
+                        status=Status.RECEIVED, due_date=today + timedelta(days=due_days()),
+                        created_at=now, updated_at=now, **fields)
         try:
             with session.begin_nested():
                 session.add(ticket)
@@ -167,7 +175,7 @@ def open_request(session: Session, new: NewRequest, now: datetime | None = None)
                                         action="created", changes=_created_changes(ticket)))
                 session.flush()
         except IntegrityError as error:
-            existing = _by_submission_key(session, new.submission_key)
+            existing = _by_submission_key(session, fields["submission_key"])
             if existing is not None:
                 return Filed(existing, None)
             if find_by_reference(session, ticket.reference) is None:
@@ -177,9 +185,10 @@ def open_request(session: Session, new: NewRequest, now: datetime | None = None)
     raise RuntimeError(f"no free reference after {_REFERENCE_ATTEMPTS} attempts")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: statuses as their stored value."""
-    return value.value if isinstance(value, Status) else value
+def open_request(session: Session, new: NewRequest, now: datetime | None = None) -> Filed:
+    """File the request once per submission key, with a new reference and code."""
+    _check(new)
+    return file_ticket(session, _request_fields(new), now)
 
 
 def change_status(

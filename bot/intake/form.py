@@ -63,7 +63,7 @@ MAX_FAILURES = 3
 # Replies that are never a name or details (「はい」「こんにちは」).
 _NOT_VALUES = {"affirm", "deny", "greet", "goodbye", "thank"}
 # Intents that are not questions to answer in the middle of the form.
-_NOT_DIGRESSIONS = {"request_privacy_action", "check_status", "out_of_scope", "fallback"}
+_NOT_DIGRESSIONS = {"out_of_scope"}
 
 OUTCOME_CONFIRMED = "confirmed"
 OUTCOME_CANCELLED = "cancelled"
@@ -195,7 +195,7 @@ class IntakeForm:
         return _one(KIND, fields.parse_kind(turn.text, self.kinds, turn.entities.get("request_kind", [])))
 
     def _parse_consent(self, turn: Turn) -> Optional[dict[str, Any]]:
-        answer = _yes_no(turn)
+        answer = yes_or_no(turn)
         if answer is None:
             return None
         return {CONSENT: True} if answer else self.end(OUTCOME_DECLINED).updates
@@ -218,7 +218,7 @@ class IntakeForm:
     def _parse_confirmation(self, turn: Turn) -> Optional[dict[str, Any]]:
         if "修正" in turn.text or "訂正" in turn.text or "直" in turn.text:
             return {CONFIRMED: None, CORRECTING: True}
-        answer = _yes_no(turn)
+        answer = yes_or_no(turn)
         if answer is None:
             return None
         if answer:
@@ -234,7 +234,7 @@ _YES = ("はい", "同意", "ok", "いいです", "お願いします", "大丈�
 _NO = ("いいえ", "いや", "しない", "同意しません", "やめ")
 
 
-def _yes_no(turn: Turn) -> Optional[bool]:
+def yes_or_no(turn: Turn) -> Optional[bool]:
     """Yes or no, from the intent (buttons send /affirm and /deny) or the words."""
     if turn.intent == "affirm":
         return True

@@ -22,7 +22,8 @@ from bot.text import normalize
 REFERENCE = "status_reference"
 CODE = "status_code"
 OUTCOME = "status_outcome"
-ALL_SLOTS = (REFERENCE, CODE, OUTCOME)
+ASKED = (REFERENCE, CODE)
+ALL_SLOTS = (*ASKED, OUTCOME)
 OUTCOME_READY = "ready"
 OUTCOME_CANCELLED = "cancelled"
 
@@ -48,6 +49,9 @@ class StatusLookup:
         self.store = store
         self.answerer = answerer
         self.wording = wording["status"]
+
+    def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
+        return list(ASKED)
 
     def ask(self, slot: str) -> Answer:
         return Answer(slot, self.wording["ask_reference" if slot == REFERENCE else "ask_code"])

@@ -23,7 +23,7 @@ ANSWERS_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "answer
 Entities = Mapping[str, Sequence[str]]
 
 # Topics never offered as a guess of what the customer meant.
-_NOT_OFFERED = {"out_of_scope", "fallback"}
+_NOT_OFFERED = {"out_of_scope"}
 
 
 @dataclass(frozen=True)

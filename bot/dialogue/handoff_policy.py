@@ -1,0 +1,50 @@
+"""A dialogue policy that stands the bot aside while staff have the conversation.
+
+Rules match one intent at a time, so "whatever the customer says, send the
+handoff notice" cannot be a rule. This policy predicts `action_handoff_notice`
+for every user message while the `handoff_active` slot is set, and listens
+after it; its priority is above RulePolicy's, so no rule or form starts
+meanwhile. The notice action clears the slot once staff close the handoff.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class HandoffPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # RulePolicy's default priority is 6.
+        return {"priority": 7, "slot": "handoff_active", "action": "action_handoff_notice"}
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        # Nothing to learn: the behaviour is fixed by the slot.
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        latest = tracker.latest_action_name
+        if latest == self.config["action"]:
+            # Also right after the notice cleared the slot: it has answered already.
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif latest == ACTION_LISTEN_NAME and tracker.get_slot(self.config["slot"]):
+            probabilities[domain.index_for_action(self.config["action"])] = 1.0
+        return self._prediction(probabilities)

@@ -1,0 +1,137 @@
+"""Handing a conversation to staff: confirm, take a contact, open a handoff
+ticket, then stand aside until staff close it.
+
+The customer asks for a person (ask_human), complains or objects (complain,
+section 11), or the bot fails to understand twice in a row. While the handoff
+is open, every message gets a short notice (staff read them in the console);
+once staff close the ticket, the next message is answered automatically again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.cases.db import CaseStore
+from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
+from bot.cases.tickets import InvalidRequest
+from bot.intake import fields
+from bot.intake.form import CANCEL_CONFIDENCE, CANCEL_INTENT, REQUESTED_SLOT, Step, Turn, yes_or_no
+from bot.policy.answers import Answer, Answerer, Button
+
+CONFIRM = "handoff_confirm"
+CONTACT = "handoff_contact"
+REASON = "handoff_reason"
+SUMMARY = "handoff_summary"
+OUTCOME = "handoff_outcome"
+SUBMISSION = "handoff_id"
+ACTIVE = "handoff_active"
+# The contact the customer gave in this conversation (intake or handoff),
+# so that a handoff does not ask for it again.
+KNOWN_PHONE = "known_phone"
+KNOWN_EMAIL = "known_email"
+
+ASKED = (CONFIRM, CONTACT)
+ALL_SLOTS = (*ASKED, REASON, SUMMARY, OUTCOME, SUBMISSION)
+# Set only when the form ends early; a completed form is a confirmed handoff.
+OUTCOME_DECLINED = "declined"
+
+# Which intent leads to which reason (the third reason comes from the fallback).
+REASON_BY_INTENT = {"ask_human": "ask_human", "complain": "complaint"}
+NOT_UNDERSTOOD = "not_understood"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the chat says after a handoff step, and the slots to set."""
+
+    answer: Answer
+    updates: dict[str, Any]
+
+
+def known_contact(slots: Mapping[str, Any]) -> Optional[fields.Contact]:
+    phone, email = slots.get(KNOWN_PHONE), slots.get(KNOWN_EMAIL)
+    return fields.Contact(phone, email) if phone or email else None
+
+
+class Handoff:
+    def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
+        self.store = store
+        self.answerer = answerer
+        self.wording = wording["handoff"]
+
+    # -- the form -------------------------------------------------------------
+
+    def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
+        return [CONFIRM] if known_contact(slots) else [CONFIRM, CONTACT]
+
+    def ask(self, slot: str, slots: Mapping[str, Any]) -> Answer:
+        spec = self.wording["ask"][slot]
+        contact = known_contact(slots)
+        text = spec["known"].format(contact=contact) if slot == CONFIRM and contact else spec["text"]
+        buttons = tuple(Button(title, payload) for title, payload in spec.get("buttons", []))
+        return Answer(slot, text, buttons=buttons)
+
+    def validate(self, turn: Turn) -> Step:
+        if turn.intent == CANCEL_INTENT and turn.confidence >= CANCEL_CONFIDENCE:
+            return self._end(OUTCOME_DECLINED)
+        if turn.slot == CONFIRM:
+            answer = yes_or_no(turn)
+            if answer is not None:
+                return Step({CONFIRM: True}) if answer else self._end(OUTCOME_DECLINED)
+        else:
+            contact = fields.parse_contact(turn.text)
+            if contact:
+                return Step({CONTACT: str(contact), KNOWN_PHONE: contact.phone, KNOWN_EMAIL: contact.email})
+        asked = self.ask(turn.slot, turn.slots)
+        return Step({turn.slot: None}, [Answer(turn.slot, self.wording["invalid"][turn.slot], buttons=asked.buttons)])
+
+    def _end(self, outcome: str) -> Step:
+        return Step({REQUESTED_SLOT: None, OUTCOME: outcome})
+
+    # -- after the form ---------------------------------------------------------
+
+    def finish(self, slots: Mapping[str, Any], channel: str, conversation_id: str) -> Result:
+        """Open the handoff ticket if the customer agreed; otherwise, or when
+        it cannot be recorded, give the contact point."""
+        contact = known_contact(slots)
+        if slots.get(CONFIRM) is not True or contact is None:
+            return Result(self._with_contact("declined"), {})
+        handoff = NewHandoff(
+            reason=slots.get(REASON) or "ask_human", phone=contact.phone, email=contact.email, name=None,
+            channel=channel, conversation_id=conversation_id, submission_key=slots[SUBMISSION],
+            summary=slots.get(SUMMARY),
+        )
+        try:
+            with self.store.unit_of_work() as session:
+                filed = open_handoff(session, handoff)
+                reference = filed.ticket.reference
+        except (SQLAlchemyError, InvalidRequest):
+            return Result(self._with_contact("not_recorded"), {})
+        if filed.code is None:
+            text = self.wording["already_filed"].format(reference=reference)
+        else:
+            text = self.wording["filed"].format(reference=reference, code=filed.code, contact=contact)
+        return Result(Answer("handoff", text), {ACTIVE: True})
+
+    def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any]) -> Result:
+        """A customer message while the conversation is with staff: a notice, or,
+        once staff have closed the handoff, the bot answers again."""
+        try:
+            with self.store.unit_of_work() as session:
+                ticket = open_handoff_for(session, conversation_id)
+                reference = ticket.reference if ticket else None
+        except SQLAlchemyError:
+            # The database cannot say whether staff are done: stay out of their way.
+            return Result(Answer("handoff", self.wording["waiting"].format(reference="-")), {})
+        if reference:
+            return Result(Answer("handoff", self.wording["waiting"].format(reference=reference)), {})
+        lines = [self.wording["released"]]
+        if intent in self.answerer.topics:
+            lines.append(self.answerer.answer(intent, entities).text)
+        return Result(Answer("handoff", "\n".join(lines)), {ACTIVE: False})
+
+    def _with_contact(self, key: str) -> Answer:
+        return Answer("handoff", "\n".join([self.wording[key], self.answerer.contact_block()]), ("11",))

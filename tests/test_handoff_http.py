@@ -1,0 +1,86 @@
+"""Handing a conversation to staff over the REST channel: the confirmation,
+the contact, the handoff ticket, the pause while staff have it, and its release."""
+
+from __future__ import annotations
+
+from bot.cases.db import CaseStore, make_engine
+from bot.cases.statuses import Status
+from bot.cases.tickets import change_status, find_by_reference
+from tests.conftest import RunningBot
+from tests.intake_chat import answer_until_summary, new_sender, receipt_of, tickets_of
+
+
+def _close(bot: RunningBot, reference: str) -> None:
+    """What staff do in the console: take the handoff, then close it."""
+    engine = make_engine(bot.cases_url)
+    try:
+        with CaseStore(engine).unit_of_work() as session:
+            ticket = find_by_reference(session, reference)
+            change_status(session, ticket, Status.IN_PROGRESS, "staff:test")
+            change_status(session, ticket, Status.DONE, "staff:test", note="電話で回答済み")
+    finally:
+        engine.dispose()
+
+
+def test_asking_for_a_person_opens_a_handoff_and_pauses_the_bot_until_staff_close_it(
+    running_bot: RunningBot,
+) -> None:
+    sender = new_sender()
+    assert "おつなぎします" in running_bot.reply_text(sender, "担当者と直接話したいです")
+    assert "電話番号" in running_bot.reply_text(sender, "/affirm")
+    receipt = receipt_of(running_bot.reply_text(sender, "０９０－２２２２－３３３３"))
+    assert receipt
+
+    [ticket] = tickets_of(running_bot, sender)
+    assert (ticket.reference, ticket.category, ticket.handoff_reason) == (receipt.reference, "handoff", "ask_human")
+    assert ticket.phone == "090-2222-3333" and ticket.status == Status.RECEIVED
+
+    waiting = running_bot.reply_text(sender, "個人情報とは何ですか")
+    assert "担当者に届いています" in waiting and "出典" not in waiting
+    assert "担当者に届いています" in running_bot.reply_text(sender, "開示を請求したい")
+
+    _close(running_bot, receipt.reference)
+    released = running_bot.reply_text(sender, "個人情報とは何ですか")
+    assert "対応は終了しました" in released and "出典：セキュリティポリシー 1" in released
+    assert "出典：セキュリティポリシー 1" in running_bot.reply_text(sender, "個人情報とは何ですか")
+
+
+def test_a_complaint_is_handed_over_with_its_reason(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    running_bot.reply_text(sender, "個人情報の扱いについて苦情があります")
+    running_bot.reply_text(sender, "はい")
+    assert receipt_of(running_bot.reply_text(sender, "kujou@example.jp"))
+    [ticket] = tickets_of(running_bot, sender)
+    assert (ticket.handoff_reason, ticket.email) == ("complaint", "kujou@example.jp")
+    assert ticket.details == "個人情報の扱いについて苦情があります"
+
+
+def test_declining_the_handoff_gives_the_contact_point_and_stores_nothing(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    running_bot.reply_text(sender, "人と話したい")
+    declined = running_bot.reply_text(sender, "/deny")
+    assert "0428-32-1351" in declined and "safe@tcnnet.co.jp" in declined
+    assert tickets_of(running_bot, sender) == []
+    assert "出典" in running_bot.reply_text(sender, "個人情報とは何ですか")
+
+
+def test_two_failures_in_a_row_lead_to_a_handoff(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    running_bot.say(sender, "/nlu_fallback")
+    assert "おつなぎします" in running_bot.reply_text(sender, "/nlu_fallback")
+    running_bot.reply_text(sender, "/affirm")
+    assert receipt_of(running_bot.reply_text(sender, "03-5555-6666"))
+    [ticket] = tickets_of(running_bot, sender)
+    assert ticket.handoff_reason == "not_understood"
+
+
+def test_a_contact_given_earlier_is_not_asked_again(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    answer_until_summary(running_bot, sender, "開示")
+    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    confirm = running_bot.reply_text(sender, "担当の方と話せますか")
+    assert "090-1234-5678" in confirm
+    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    request, handoff = tickets_of(running_bot, sender)
+    assert (request.category, handoff.category) == ("request", "handoff")
+    assert handoff.phone == "090-1234-5678"

@@ -1,0 +1,41 @@
+"""The handoff form's decisions, without Rasa or a database."""
+
+from __future__ import annotations
+
+from bot.cases.db import CaseStore, make_engine
+from bot.intake import handoff as h
+from bot.intake.form import REQUESTED_SLOT, Turn, load_intake_wording
+from bot.policy.answers import default_answerer
+
+# Never connected to: these tests stop before any unit of work.
+HANDOFF = h.Handoff(CaseStore(make_engine("sqlite://")), default_answerer(), load_intake_wording())
+
+
+def turn(slot: str, text: str, intent: str = "inform", **slots: object) -> Turn:
+    return Turn(slot=slot, text=text, intent=intent, confidence=0.99, entities={}, slots=slots)
+
+
+def test_contact_is_asked_only_when_none_is_known() -> None:
+    assert HANDOFF.required_slots({}) == [h.CONFIRM, h.CONTACT]
+    known = {h.KNOWN_EMAIL: "a@example.jp"}
+    assert HANDOFF.required_slots(known) == [h.CONFIRM]
+    assert "a@example.jp" in HANDOFF.ask(h.CONFIRM, known).text
+
+
+def test_confirmation_and_contact() -> None:
+    assert HANDOFF.validate(turn(h.CONFIRM, "/affirm", "affirm")).updates == {h.CONFIRM: True}
+    declined = HANDOFF.validate(turn(h.CONFIRM, "いいえ", "deny")).updates
+    assert declined == {REQUESTED_SLOT: None, h.OUTCOME: h.OUTCOME_DECLINED}
+    contact = HANDOFF.validate(turn(h.CONTACT, "０３－１２３４－５６７８"))
+    assert contact.updates == {h.CONTACT: "03-1234-5678", h.KNOWN_PHONE: "03-1234-5678", h.KNOWN_EMAIL: None}
+
+
+def test_an_unusable_contact_is_asked_again() -> None:
+    step = HANDOFF.validate(turn(h.CONTACT, "あとで"))
+    assert step.updates == {h.CONTACT: None} and "読み取れませんでした" in step.replies[0].text
+
+
+def test_declined_or_incomplete_handoffs_give_the_contact_point_without_a_ticket() -> None:
+    result = HANDOFF.finish({h.CONFIRM: None, h.OUTCOME: h.OUTCOME_DECLINED, h.KNOWN_PHONE: "03-1234-5678"},
+                            "rest", "someone")
+    assert "safe@tcnnet.co.jp" in result.answer.text and result.updates == {}
