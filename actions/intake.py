@@ -21,11 +21,10 @@ from bot.cases.db import CaseStore
 from bot.intake import form as f
 from bot.intake import handoff as h
 from bot.intake import status as s
-from bot.intake.filing import IntakeFiler, new_request
+from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
 
 WORDING = load_intake_wording()
-FORM = IntakeForm(ANSWERER, WORDING)
 
 
 @lru_cache(maxsize=None)
@@ -34,8 +33,9 @@ def _store() -> CaseStore:
     return CaseStore.from_env()
 
 
-def _filer() -> IntakeFiler:
-    return IntakeFiler(_store(), ANSWERER, WORDING)
+@lru_cache(maxsize=None)
+def _form() -> IntakeForm:
+    return IntakeForm(ANSWERER, WORDING, IntakeFiler(_store(), ANSWERER, WORDING))
 
 
 def _lookup() -> s.StatusLookup:
@@ -55,6 +55,8 @@ def _turn(tracker: Tracker, slot: str) -> Turn:
         confidence=float(intent.get("confidence") or 0.0),
         entities=entities_of(tracker),
         slots=tracker.current_slot_values(),
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "",
     )
 
 
@@ -118,7 +120,7 @@ class ValidateIntakeForm(_ValidateForm):
     form, asked, outcome_slot = "intake_form", f.ASKED, f.OUTCOME
 
     def logic(self) -> FormLogic:
-        return FORM
+        return _form()
 
 
 class ValidateStatusForm(_ValidateForm):
@@ -147,7 +149,7 @@ class _AskSlot(Action, ABC):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
         if self.slot in f.ASKED:
-            send(dispatcher, FORM.ask(self.slot, slots))
+            send(dispatcher, _form().ask(self.slot, slots))
         elif self.slot in h.ASKED:
             send(dispatcher, _handoff().ask(self.slot, slots))
         else:
@@ -172,7 +174,7 @@ class ActionStartIntake(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
-        kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in FORM.kinds]
+        kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
         if len(set(kinds)) == 1:
             events.append(SlotSet(f.KIND, kinds[0]))
         dispatcher.utter_message(text=WORDING["start"])
@@ -180,25 +182,16 @@ class ActionStartIntake(Action):
 
 
 class ActionFinishIntake(Action):
-    """Acts on how the intake ended: files the ticket, or says nothing was kept."""
+    """After the form: the ticket was filed (the form said so), or nothing was kept."""
 
     def name(self) -> Text:
         return "action_finish_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         outcome = tracker.get_slot(f.OUTCOME)
-        if outcome != f.OUTCOME_CONFIRMED:
+        if outcome != f.OUTCOME_FILED:
             dispatcher.utter_message(text=WORDING.get(outcome, WORDING["cancelled"]))
-            return _reset(f.ALL_SLOTS)
-        request = new_request(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
-                              tracker.sender_id)
-        reply, recorded = _filer().file(request)
-        send(dispatcher, reply)
-        if not recorded:
-            # Keep every answer so that 「もう一度送信する」 retries.
-            return [SlotSet(f.PENDING, True)]
-        # Remembered so that a later handoff need not ask for a contact again.
-        return _reset(f.ALL_SLOTS) + [SlotSet(h.KNOWN_PHONE, request.phone), SlotSet(h.KNOWN_EMAIL, request.email)]
+        return _reset(f.ALL_SLOTS)
 
 
 class ActionStartStatusLookup(Action):

@@ -77,9 +77,10 @@ def _free_port() -> int:
 
 
 class RunningBot:
-    def __init__(self, rasa_port: int, chat_port: int, cases_url: str) -> None:
+    def __init__(self, rasa_port: int, chat_port: int, console_port: int, cases_url: str) -> None:
         self.rest_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
         self.chat_url = f"http://localhost:{chat_port}/"
+        self.console_url = f"http://localhost:{console_port}/"
         self.cases_url = cases_url
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
@@ -97,13 +98,15 @@ class RunningBot:
 
 @contextmanager
 def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
-    """The three processes started exactly as `make run` starts them (other
+    """The four processes started exactly as `make run` starts them (other
     ports, a tracker store and a case database of the test's own)."""
-    ports = {"rasa": _free_port(), "actions": _free_port(), "chat": _free_port()}
+    ports = {"rasa": _free_port(), "actions": _free_port(), "chat": _free_port(),
+             "console": _free_port()}
     log = (workdir / "run.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.tools.run", "--rasa-port", str(ports["rasa"]),
          "--actions-port", str(ports["actions"]), "--chat-port", str(ports["chat"]),
+         "--console-port", str(ports["console"]),
          "--tracker-db", str(workdir / "tracker.db")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(ROOT), "CASES_DATABASE_URL": cases_url},
@@ -121,7 +124,7 @@ def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
         process.terminate()
         pytest.fail("the bot did not start within 240 s")
     try:
-        yield RunningBot(ports["rasa"], ports["chat"], cases_url)
+        yield RunningBot(ports["rasa"], ports["chat"], ports["console"], cases_url)
     finally:
         process.terminate()
         process.wait(timeout=60)

@@ -35,6 +35,9 @@ def test_asking_for_a_person_opens_a_handoff_and_pauses_the_bot_until_staff_clos
     assert (ticket.reference, ticket.category, ticket.handoff_reason) == (receipt.reference, "handoff", "ask_human")
     assert ticket.phone == "090-2222-3333" and ticket.status == Status.RECEIVED
 
+    lookup = running_bot.reply_text(new_sender(), f"{receipt.reference} {receipt.code} の状況を教えて")
+    assert "（担当者への取次ぎ）" in lookup and "「受付」" in lookup
+
     waiting = running_bot.reply_text(sender, "個人情報とは何ですか")
     assert "担当者に届いています" in waiting and "出典" not in waiting
     assert "担当者に届いています" in running_bot.reply_text(sender, "開示を請求したい")

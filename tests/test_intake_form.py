@@ -1,12 +1,16 @@
-"""The intake form's decisions, without Rasa: order, re-asks, digressions, cancel, correction."""
+"""The intake form's decisions, without Rasa: order, re-asks, digressions, cancel,
+correction, and filing on confirmation (into a real SQLite database)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.cases.db import CaseStore, make_engine, migrate
 from bot.intake import form as f
+from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Turn, load_intake_wording
 from bot.policy.answers import default_answerer
 
@@ -98,6 +102,25 @@ def test_summary_lists_every_field_and_correction_clears_one() -> None:
         f.CONTACT: None, f.PHONE: None, f.EMAIL: None, f.FIX: None, f.CORRECTING: False, f.FAILURES: 0}
 
 
-def test_confirmation_ends_the_form_as_confirmed() -> None:
-    step = FORM.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **FILLED))
-    assert step.updates[f.OUTCOME] == f.OUTCOME_CONFIRMED and step.updates[f.REQUESTED_SLOT] is None
+def _form_filing_into(url: str) -> IntakeForm:
+    answerer = default_answerer()
+    return IntakeForm(answerer, load_intake_wording(), IntakeFiler(CaseStore(make_engine(url)), answerer,
+                                                                   load_intake_wording()))
+
+
+def test_confirmation_files_the_request_and_ends_the_form(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    migrate(url)
+    slots = {**FILLED, f.SUBMISSION: "key-1"}
+    step = _form_filing_into(url).validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **slots))
+    assert step.updates[f.OUTCOME] == f.OUTCOME_FILED and step.updates[f.REQUESTED_SLOT] is None
+    assert step.updates[f.KNOWN_PHONE] == "090-1234-5678"
+    assert "受付番号：PR-" in step.replies[0].text
+
+
+def test_a_request_that_cannot_be_recorded_keeps_the_form_open(tmp_path: Path) -> None:
+    # A database without the tables: every write fails, as when it is down.
+    form = _form_filing_into(f"sqlite:///{tmp_path / 'empty.db'}")
+    step = form.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **FILLED, intake_id="key-2"))
+    assert step.updates == {f.CONFIRMED: None, f.FAILURES: 0}
+    assert "記録できませんでした" in step.replies[0].text and "0428-32-1351" in step.replies[0].text

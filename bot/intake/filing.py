@@ -15,30 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
 from bot.cases.tickets import InvalidRequest, NewRequest, open_request
-from bot.intake import form as f
-from bot.intake.fields import NO_CUSTOMER_NUMBER
-from bot.policy.answers import Answer, Answerer, Button
-
-# How the customer reached the bot, for staff (Rasa's input channel name).
-DEFAULT_CHANNEL = "chat"
-
-
-def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) -> NewRequest:
-    customer_number = slots.get(f.CUSTOMER_NUMBER)
-    return NewRequest(
-        kind=slots[f.KIND],
-        requester=slots[f.REQUESTER],
-        name=slots[f.NAME],
-        phone=slots.get(f.PHONE),
-        email=slots.get(f.EMAIL),
-        customer_number=None if customer_number == NO_CUSTOMER_NUMBER else customer_number,
-        details=slots.get(f.DETAILS),
-        id_presentation=slots[f.PRESENTATION],
-        channel=channel or DEFAULT_CHANNEL,
-        conversation_id=conversation_id,
-        submission_key=slots[f.SUBMISSION],
-    )
-
+from bot.policy.answers import Answer, Answerer
 
 class IntakeFiler:
     def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
@@ -68,9 +45,7 @@ class IntakeFiler:
 
     def not_recorded(self) -> Answer:
         contact = self.answerer.policy.fact("11", "contact")
-        spec = self.wording["not_recorded"]
-        buttons = tuple(Button(title, payload) for title, payload in spec["buttons"])
-        return Answer("not_recorded", spec["text"].format(**contact), ("11",), buttons)
+        return Answer("not_recorded", self.wording["not_recorded"]["text"].format(**contact), ("11",))
 
     def next_steps(self, request: NewRequest) -> str:
         policy = self.answerer.policy

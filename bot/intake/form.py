@@ -18,7 +18,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import yaml
 
+from bot.cases.tickets import NewRequest
 from bot.intake import fields
+from bot.intake.filing import IntakeFiler
 from bot.policy.answers import Answer, Answerer, Button, Entities
 from bot.text import normalize
 
@@ -34,6 +36,10 @@ DETAILS = "intake_details"
 PRESENTATION = "intake_presentation"
 FIX = "intake_fix_field"
 CONFIRMED = "intake_confirmed"
+# The contact given in this conversation, kept after the form so that a later
+# handoff need not ask for it again.
+KNOWN_PHONE = "known_phone"
+KNOWN_EMAIL = "known_email"
 # Slots the form sets besides the ones it asks for.
 PHONE = "intake_phone"
 EMAIL = "intake_email"
@@ -41,11 +47,10 @@ FAILURES = "intake_failures"
 CORRECTING = "intake_correcting"
 OUTCOME = "intake_outcome"
 SUBMISSION = "intake_id"
-PENDING = "intake_pending"
 REQUESTED_SLOT = "requested_slot"
 
 ASKED = (KIND, REQUESTER, CONSENT, NAME, CONTACT, CUSTOMER_NUMBER, DETAILS, PRESENTATION, FIX, CONFIRMED)
-ALL_SLOTS = (*ASKED, PHONE, EMAIL, FAILURES, CORRECTING, OUTCOME, SUBMISSION, PENDING)
+ALL_SLOTS = (*ASKED, PHONE, EMAIL, FAILURES, CORRECTING, OUTCOME, SUBMISSION)
 # Fields shown on the summary, and offered for correction, in this order.
 SUMMARY_FIELDS = (KIND, REQUESTER, NAME, CONTACT, CUSTOMER_NUMBER, DETAILS, PRESENTATION)
 # A correction of these clears the slots listed too.
@@ -65,7 +70,7 @@ _NOT_VALUES = {"affirm", "deny", "greet", "goodbye", "thank"}
 # Intents that are not questions to answer in the middle of the form.
 _NOT_DIGRESSIONS = {"out_of_scope"}
 
-OUTCOME_CONFIRMED = "confirmed"
+OUTCOME_FILED = "filed"
 OUTCOME_CANCELLED = "cancelled"
 OUTCOME_DECLINED = "declined"
 
@@ -80,6 +85,9 @@ class Turn:
     confidence: float = 0.0
     entities: Entities = field(default_factory=dict)
     slots: Mapping[str, Any] = field(default_factory=dict)
+    conversation_id: str = ""
+    # Rasa's input channel ("rest", "socketio"), recorded on the ticket.
+    channel: str = ""
 
 
 @dataclass
@@ -91,9 +99,11 @@ class Step:
 
 
 class IntakeForm:
-    def __init__(self, answerer: Answerer, wording: Mapping[str, Any]) -> None:
+    def __init__(self, answerer: Answerer, wording: Mapping[str, Any], filer: Optional[IntakeFiler] = None) -> None:
         self.answerer = answerer
         self.wording = wording
+        # Files the confirmed request; None where a test needs no database.
+        self.filer = filer
         self.kinds: Sequence[str] = answerer.policy.fact("5.(1)", "request_kinds")
         self._parsers: dict[str, Callable[[Turn], Optional[dict[str, Any]]]] = {
             KIND: self._parse_kind,
@@ -167,6 +177,8 @@ class IntakeForm:
             return Step({turn.slot: None}, [self.answerer.answer(turn.intent, turn.entities)])
         if updates is None:
             return self._invalid(turn)
+        if updates.get(CONFIRMED) is True:
+            return self.confirm(turn)
         return Step({**updates, FAILURES: 0})
 
     def end(self, outcome: str) -> Step:
@@ -221,9 +233,34 @@ class IntakeForm:
         answer = yes_or_no(turn)
         if answer is None:
             return None
-        if answer:
-            return {CONFIRMED: True, **self.end(OUTCOME_CONFIRMED).updates}
-        return {CONFIRMED: None, CORRECTING: True}
+        return {CONFIRMED: True} if answer else {CONFIRMED: None, CORRECTING: True}
+
+    def confirm(self, turn: Turn) -> Step:
+        """The customer confirmed the summary: file the request. If it cannot be
+        recorded, the form stays open with every answer and asks to confirm again."""
+        request = new_request(turn.slots, turn.channel, turn.conversation_id)
+        reply, recorded = self.filer.file(request)
+        if not recorded:
+            return Step({CONFIRMED: None, FAILURES: 0}, [reply])
+        updates = {CONFIRMED: True, FAILURES: 0, KNOWN_PHONE: request.phone, KNOWN_EMAIL: request.email}
+        return Step({**updates, **self.end(OUTCOME_FILED).updates}, [reply])
+
+
+def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) -> NewRequest:
+    customer_number = slots.get(CUSTOMER_NUMBER)
+    return NewRequest(
+        kind=slots[KIND],
+        requester=slots[REQUESTER],
+        name=slots[NAME],
+        phone=slots.get(PHONE),
+        email=slots.get(EMAIL),
+        customer_number=None if customer_number == fields.NO_CUSTOMER_NUMBER else customer_number,
+        details=slots.get(DETAILS),
+        id_presentation=slots[PRESENTATION],
+        channel=channel or "chat",
+        conversation_id=conversation_id,
+        submission_key=slots[SUBMISSION],
+    )
 
 
 def _one(slot: str, value: Optional[str]) -> Optional[dict[str, Any]]:

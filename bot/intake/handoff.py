@@ -18,7 +18,9 @@ from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
 from bot.cases.tickets import InvalidRequest
 from bot.intake import fields
-from bot.intake.form import CANCEL_CONFIDENCE, CANCEL_INTENT, REQUESTED_SLOT, Step, Turn, yes_or_no
+from bot.intake.form import (
+    CANCEL_CONFIDENCE, CANCEL_INTENT, KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, yes_or_no,
+)
 from bot.policy.answers import Answer, Answerer, Button
 
 CONFIRM = "handoff_confirm"
@@ -28,10 +30,6 @@ SUMMARY = "handoff_summary"
 OUTCOME = "handoff_outcome"
 SUBMISSION = "handoff_id"
 ACTIVE = "handoff_active"
-# The contact the customer gave in this conversation (intake or handoff),
-# so that a handoff does not ask for it again.
-KNOWN_PHONE = "known_phone"
-KNOWN_EMAIL = "known_email"
 
 ASKED = (CONFIRM, CONTACT)
 ALL_SLOTS = (*ASKED, REASON, SUMMARY, OUTCOME, SUBMISSION)

@@ -76,7 +76,7 @@ class StatusLookup:
         try:
             with self.store.unit_of_work() as session:
                 result = lookup_status(session, reference, code)
-                kind = result.ticket.kind if result.ticket else None
+                kind = (result.ticket.kind or self.wording["handoff_kind"]) if result.ticket else None
         except SQLAlchemyError:
             return self._with_contact("unavailable")
         if result.locked:

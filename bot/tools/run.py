@@ -1,10 +1,10 @@
 """Starts the whole bot on one machine and stops it all on Ctrl-C.
 
 First the case database (CASES_DATABASE_URL, SQLite under var/ by default) is
-brought to the latest migration. Then three processes: the action server, the Rasa server (REST and socket.io
-channels) and the chat page. `make run` calls this after set-up and training.
+brought to the latest migration. Then four processes: the action server, the Rasa server (REST and socket.io
+channels), the chat page and the staff console. `make run` calls this after set-up and training.
 
-    python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080]
+    python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080] [--console-port 8081]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Ports:
     rasa: int
     actions: int
     chat: int
+    console: int
 
 
 def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
@@ -57,6 +58,8 @@ def commands(ports: Ports, endpoints: Path, host: str) -> dict[str, list[str]]:
                  "--port", str(ports.rasa), "--cors", "*"],
         "chat": [sys.executable, "-m", "bot.webchat.server", "--port", str(ports.chat),
                  "--host", host, "--socket-url", f"http://{_public(host)}:{ports.rasa}"],
+        "console": [sys.executable, "-m", "bot.console.server", "--port", str(ports.console),
+                    "--host", host],
     }
 
 
@@ -93,17 +96,21 @@ def main() -> int:
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--chat-port", type=int, default=8080)
-    parser.add_argument("--host", default="127.0.0.1", help="address the chat page listens on")
+    parser.add_argument("--console-port", type=int, default=8081)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address the chat page and the staff console listen on")
     parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db")
     args = parser.parse_args()
-    ports = Ports(args.rasa_port, args.actions_port, args.chat_port)
+    ports = Ports(args.rasa_port, args.actions_port, args.chat_port, args.console_port)
 
     VAR.mkdir(exist_ok=True)
     cases_url = database_url()
     print(f"case database: {make_url(cases_url).render_as_string(hide_password=True)} (migrating)", flush=True)
     migrate(cases_url)
     endpoints = write_endpoints(ports, args.tracker_db.resolve())
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           # The console reads conversations from the tracker store Rasa writes.
+           "TRACKER_DATABASE_URL": f"sqlite:///{args.tracker_db.resolve()}"}
     processes: dict[str, subprocess.Popen] = {}
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -111,16 +118,19 @@ def main() -> int:
         for name, command in commands(ports, endpoints, args.host).items():
             processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        print("starting the action server, the Rasa server and the chat page…", flush=True)
+        print("starting the action server, the Rasa server, the chat page and the staff console…",
+              flush=True)
         wait_until_up(f"http://127.0.0.1:{ports.actions}/health", processes, deadline)
         wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, deadline)
         wait_until_up(f"http://127.0.0.1:{ports.chat}/", processes, deadline)
+        wait_until_up(f"http://127.0.0.1:{ports.console}/login", processes, deadline)
         print(
             "\nready:\n"
             f"  chat page      http://{_public(args.host)}:{ports.chat}/\n"
             f"  REST channel   http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
             f"  socket.io      http://localhost:{ports.rasa}/socket.io/\n"
             f"  action server  http://localhost:{ports.actions}/webhook\n"
+            f"  staff console  http://{_public(args.host)}:{ports.console}/\n"
             "press Ctrl-C to stop everything\n",
             flush=True,
         )

@@ -1,0 +1,75 @@
+"""The console's settings, from the environment (see docs/staff_console.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Mapping
+
+from bot.cases.db import ROOT, database_url
+
+VAR = ROOT / "var"
+DEFAULT_TRACKER_URL = f"sqlite:///{VAR / 'tracker.db'}"
+DEFAULT_IDLE_MINUTES = 15
+
+Network = IPv4Network | IPv6Network
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    cases_url: str
+    tracker_url: str
+    secret_key: str
+    idle_minutes: int = DEFAULT_IDLE_MINUTES
+    secure_cookies: bool = True
+    # Proxies whose X-Forwarded-For is believed; empty: the peer address is the client's.
+    trusted_proxies: tuple[Network, ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ,
+                 secret_file: Path = VAR / "console_secret") -> ConsoleConfig:
+        return cls(
+            cases_url=environ.get("CASES_DATABASE_URL") or database_url(),
+            tracker_url=environ.get("TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL,
+            secret_key=environ.get("TCN_CONSOLE_SECRET_KEY") or kept_secret(secret_file),
+            idle_minutes=_positive(environ.get("TCN_CONSOLE_IDLE_MINUTES"), DEFAULT_IDLE_MINUTES),
+            secure_cookies=environ.get("TCN_CONSOLE_SECURE_COOKIES", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
+            trusted_proxies=parse_networks(environ.get("TCN_CONSOLE_TRUSTED_PROXIES", "")),
+        )
+
+
+def _positive(value: str | None, default: int) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (`10.0.0.5, 192.168.0.0/24`)."""
+    return tuple(ip_network(part.strip()) for part in text.split(",") if part.strip())
+
+
+def kept_secret(path: Path) -> str:
+    """The key in `path`, made on first use and readable by the owner only: sessions
+    survive restarts without a key in the environment or in the repository."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(48))
+        # link() is atomic and never replaces: of two processes starting at once,
+        # both end up reading the one key that got there first.
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,141 @@
+"""The queue, the ticket page and the changes made on it."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.cases.models import Ticket
+from bot.console import service
+from bot.console.auth import admin_required
+from bot.console.export import queue_csv
+from bot.console.forms import (
+    AssignForm,
+    ContactForm,
+    ExtendDueForm,
+    NoteForm,
+    QueueForm,
+    StatusForm,
+)
+from bot.console.queue import QueueFilter, is_overdue, status_counts, today
+from bot.console.service import ConsoleError
+from bot.console.state import state
+from bot.console.transcript import Message
+
+bp = Blueprint("tickets", __name__)
+
+
+def _queue_filter(form: QueueForm) -> QueueFilter:
+    # Values outside the choices are ignored rather than refused: it is only a filter.
+    valid = {field.name: field.data for field in form
+             if field.name != "overdue" and field.data in dict(field.choices)}
+    return QueueFilter(status=valid.get("status") or None, kind=valid.get("kind") or None,
+                       category=valid.get("category") or None, overdue=bool(form.overdue.data),
+                       assignee=valid.get("assignee") or None, sort=valid.get("sort") or "due")
+
+
+def _queue_form(db: Session) -> QueueForm:
+    form = QueueForm(request.args)  # a filter missing from the query keeps its default
+    form.offer_assignees([(user.id, user.display_name) for user in service.staff_users(db)])
+    return form
+
+
+@bp.route("/")
+def queue() -> str:
+    with state().store.unit_of_work() as db:
+        form = _queue_form(db)
+        tickets = service.view_queue(db, g.actor, _queue_filter(form), g.user.id)
+        return render_template("queue.html", form=form, tickets=tickets, counts=status_counts(db),
+                               on=today(), is_overdue=is_overdue, export_args=request.args)
+
+
+@bp.route("/export.csv")
+@admin_required
+def export() -> Response:
+    with state().store.unit_of_work() as db:
+        on = today()
+        tickets = service.export_queue(db, g.actor, _queue_filter(_queue_form(db)), g.user.id)
+        body = queue_csv(tickets, on)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=tickets-{on:%Y%m%d}.csv"})
+
+
+def _transcript(ticket: Ticket) -> tuple[list[Message] | None, bool]:
+    """The messages (None: no tracker events table) and whether reading failed."""
+    try:
+        return state().transcripts.read(ticket.conversation_id), False
+    except SQLAlchemyError:
+        return None, True
+
+
+@bp.route("/tickets/<reference>")
+def show(reference: str) -> str:
+    with state().store.unit_of_work() as db:
+        try:
+            ticket = service.view_ticket(db, g.actor, reference)
+        except ConsoleError:
+            abort(404)
+        status_form = StatusForm()
+        status_form.offer(service.next_statuses(ticket))
+        assign_form = AssignForm(assignee=ticket.assignee.login if ticket.assignee else "")
+        assign_form.assignee.choices = [("", "未割当"), *(
+            (user.login, user.display_name) for user in service.staff_users(db) if user.active)]
+        messages, transcript_failed = _transcript(ticket)
+        return render_template(
+            "ticket.html", ticket=ticket, overdue=is_overdue(ticket, today()),
+            status_form=status_form, assign_form=assign_form, note_form=NoteForm(),
+            contact_form=ContactForm(), due_form=ExtendDueForm(),
+            messages=messages, transcript_failed=transcript_failed,
+        )
+
+
+def _change(reference: str, apply: Callable[[Session, Ticket], None], done: str) -> Response:
+    """Apply one change to the ticket in one unit of work; a refused change changes nothing."""
+    try:
+        with state().store.unit_of_work() as db:
+            apply(db, service.ticket_by_reference(db, reference))
+    except ConsoleError as error:
+        flash(str(error), "error")
+    else:
+        flash(done)
+    return redirect(url_for("tickets.show", reference=reference))
+
+
+@bp.route("/tickets/<reference>/status", methods=["POST"])
+def change_status(reference: str) -> Response:
+    form = StatusForm()
+    return _change(reference, lambda db, ticket: service.set_status(
+        db, g.actor, ticket, form.status.data, form.note.data, form.ground.data),
+        "状態を変更しました。")
+
+
+@bp.route("/tickets/<reference>/assign", methods=["POST"])
+def assign(reference: str) -> Response:
+    form = AssignForm()
+    return _change(reference, lambda db, ticket: service.assign(
+        db, g.actor, ticket, form.assignee.data or None), "担当者を変更しました。")
+
+
+@bp.route("/tickets/<reference>/notes", methods=["POST"])
+def add_note(reference: str) -> Response:
+    form = NoteForm()
+    return _change(reference, lambda db, ticket: service.add_note(
+        db, g.actor, ticket, form.body.data), "社内メモを追加しました。")
+
+
+@bp.route("/tickets/<reference>/contacts", methods=["POST"])
+def log_contact(reference: str) -> Response:
+    form = ContactForm()
+    return _change(reference, lambda db, ticket: service.log_contact(
+        db, g.actor, ticket, form.channel.data, form.direction.data, form.body.data),
+        "連絡の記録を追加しました。")
+
+
+@bp.route("/tickets/<reference>/due", methods=["POST"])
+def extend_due(reference: str) -> Response:
+    form = ExtendDueForm()  # a date that does not parse is None, which the service refuses
+    return _change(reference, lambda db, ticket: service.extend_due(
+        db, g.actor, ticket, form.due_date.data, form.reason.data), "期限を延長しました。")
