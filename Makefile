@@ -17,12 +17,19 @@ export PYTHONPATH := $(CURDIR)
 LEAN_MODEL := var/spacy/ja_ginza_lean/meta.json
 MODEL := models/tcn-privacy-desk.tar.gz
 
-.PHONY: help setup model migrate run test bench chromium clean
+.PHONY: help setup model migrate staff-user run test bench chromium clean validate evaluate publish inbox inbox-merge retention
 help:
 	@echo "make run    set up, train if needed, start the bot (chat page on http://localhost:8080/)"
 	@echo "make test   set up, train if needed, run the whole test suite"
 	@echo "make migrate  bring the case database (CASES_DATABASE_URL, default var/cases.db) to the latest migration"
+	@echo "make retention [RETENTION_ARGS=--dry-run]  delete what is past its retention period (docs/privacy.md)"
+	@echo "make staff-user LOGIN=yamada ROLE=admin [NAME=山田太郎]  create a staff console account (asks for the password)"
 	@echo "make bench  NLU parse time of the lean and the stock GiNZA pipelines (writes bench/nlu_speed.md)"
+	@echo "make validate  check the training data (rasa data validate and bot/tools/checks.py)"
+	@echo "make evaluate  train if needed, score the held-out set, write reports/ (fails under the thresholds)"
+	@echo "make publish   evaluate, then put the model live in a bot started with TCN_HOT_RELOAD=1"
+	@echo "make inbox     export misunderstood messages (masked) to inbox/review.yml; make inbox-merge adds the labeled ones"
+	@echo "make audit     known vulnerabilities of the pinned Python and npm packages (fails if the database is unreachable)"
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (Rasa 3.6 supports nothing newer)"; exit 1; }
@@ -50,6 +57,11 @@ model: setup
 migrate: setup
 	$(PY) -m bot.cases.db
 
+# A staff console account in the case database; the password is asked twice.
+staff-user: $(BIN)/.installed
+	@test -n "$(LOGIN)" || { echo "usage: make staff-user LOGIN=yamada ROLE=admin [NAME=山田太郎]"; exit 2; }
+	$(PY) -m bot.console.cli create-user '$(LOGIN)' --role '$(or $(ROLE),staff)' $(if $(NAME),--name '$(NAME)')
+
 run: model
 	$(PY) -m bot.tools.run
 
@@ -62,9 +74,66 @@ chromium:
 test: model chromium
 	$(PY) -m pytest
 
+# Adding or changing an intent: docs/TRAINING.md. Rasa's data checks, then the
+# project's (bot/tools/checks.py); each problem is printed as file:line and what to fix.
+validate: setup
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(PY) -m bot.tools.checks
+
+# Scores the held-out set with the model (trained first if data changed) and
+# writes reports/; fails under the accuracy and macro-F1 thresholds CI uses.
+evaluate: model
+	$(PY) -m bot.tools.evaluate
+
+# Only an evaluated model goes live: copied to models/live/, which the model
+# server of `TCN_HOT_RELOAD=1 make run` serves to the running Rasa server.
+publish: evaluate
+	$(PY) -m bot.tools.model_server publish
+
+# The review inbox: messages the bot did not understand (masked) for labeling,
+# then the labeled lines into data/nlu/ and tests/nlu_heldout/. For PostgreSQL:
+# make inbox TRACKER_URL=postgresql://user@host/db INBOX_ARGS="--since 7"
+TRACKER_URL ?= sqlite:///var/tracker.db
+REVIEW ?= inbox/review.yml
+inbox: setup
+	$(PY) -m bot.tools.inbox export --tracker-url '$(TRACKER_URL)' --out $(REVIEW) $(INBOX_ARGS)
+
+inbox-merge: setup
+	$(PY) -m bot.tools.inbox merge $(REVIEW)
+
+# Deletes conversations and the personal data of closed tickets past their retention
+# period (docs/privacy.md, 保存期間); daily from cron or a systemd timer.
+# RETENTION_ARGS=--dry-run counts only.
+retention: $(BIN)/.installed
+	$(PY) -m bot.tools.retention $(RETENTION_ARGS)
+
 # NLU parse time, lean against stock GiNZA pipeline, measured side by side.
 bench: setup
 	$(PY) -m bench.nlu_speed | tee bench/nlu_speed.md
 
 clean:
 	rm -rf models var node_modules $(VENV)
+
+# Dependency audit (docs/privacy.md): every pin of requirements.txt against PyPI's
+# advisory data with pip-audit, and the chat widget's npm packages with npm audit.
+# pip-audit has a venv of its own (requirements-audit.txt says why). --strict: a package
+# that could not be looked up fails the audit; without it, an unreachable advisory
+# database reads "No known vulnerabilities found" and exits 0.
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.10 is required"; exit 1; }
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet -r requirements-audit.txt
+	touch $@
+
+.PHONY: audit
+audit: $(AUDIT_VENV)/.installed node_modules/.installed
+	@status=0; \
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+		-r requirements.txt || status=1; \
+	npm audit || status=1; \
+	if [ $$status -ne 0 ]; then \
+		echo "make audit: FAILED. Either a package has a known vulnerability (listed above), or an"; \
+		echo "advisory database could not be reached and nothing was audited (docs/privacy.md)."; \
+	fi; \
+	exit $$status

@@ -10,17 +10,26 @@ import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import psycopg2
 import pytest
 from psycopg2 import sql
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.cases.db import CaseStore, make_engine, migrate
+from bot.cases.tickets import NewRequest
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+# A request with every personal field filled in.
+PERSONAL_REQUEST = NewRequest(
+    kind="開示", requester="本人", name="多摩 花子", phone="090-1234-5678",
+    email="hanako@example.jp", customer_number="TCN-4821-77", details="契約者情報の開示を希望",
+    id_presentation="窓口で提示", channel="rest", conversation_id="conversation-abc",
+    submission_key="form-key-alpha",
 )
 
 
@@ -105,3 +114,10 @@ def store(db_url: str) -> Iterator[CaseStore]:
     case_store = CaseStore(make_engine(db_url))
     yield case_store
     case_store.engine.dispose()
+
+
+def raw_tickets(store: CaseStore) -> list[dict[str, Any]]:
+    """Every row of `tickets` as the database holds it: plain SQL, no ORM types."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM tickets ORDER BY id")).mappings().all()
+    return [dict(row) for row in rows]

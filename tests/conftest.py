@@ -12,7 +12,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 import pytest
 import yaml
@@ -21,6 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).parent / "rasa")
 HELDOUT = ROOT / "tests" / "nlu_heldout"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_keys() -> Iterator[str]:
+    """A data key of the session's own in TCN_DATA_KEYS, inherited by the bot and the
+    commands the tests start: no test reads or writes var/data_key or a real key."""
+    from bot.cases.keyring import KEYS_VARIABLE, new_key
+
+    with pytest.MonkeyPatch.context() as patch:
+        key = new_key()
+        patch.setenv(KEYS_VARIABLE, key)
+        yield key
 
 
 def run_rasa(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
@@ -77,11 +89,16 @@ def _free_port() -> int:
 
 
 class RunningBot:
-    def __init__(self, rasa_port: int, chat_port: int, console_port: int, cases_url: str) -> None:
-        self.rest_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    def __init__(self, rasa_port: int, chat_port: int, console_port: int, cases_url: str,
+                 workdir: Path) -> None:
+        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        self.rest_url = f"{self.rasa_url}/webhooks/rest/webhook"
         self.chat_url = f"http://localhost:{chat_port}/"
         self.console_url = f"http://localhost:{console_port}/"
         self.cases_url = cases_url
+        # What start_bot gives the processes: their tracker store, and where they all log.
+        self.tracker_db = workdir / "tracker.db"
+        self.log = workdir / "run.log"
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         request = urllib.request.Request(
@@ -97,9 +114,12 @@ class RunningBot:
 
 
 @contextmanager
-def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
+def start_bot(workdir: Path, cases_url: str, run_args: Sequence[str] = (),
+              env: Mapping[str, str] | None = None) -> Iterator[RunningBot]:
     """The four processes started exactly as `make run` starts them (other
-    ports, a tracker store and a case database of the test's own)."""
+    ports, a tracker store and a case database of the test's own); `run_args`
+    and `env` are added to bot.tools.run's arguments and environment. Every
+    process's output goes to workdir/run.log."""
     ports = {"rasa": _free_port(), "actions": _free_port(), "chat": _free_port(),
              "console": _free_port()}
     log = (workdir / "run.log").open("w+")
@@ -107,9 +127,9 @@ def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
         [sys.executable, "-m", "bot.tools.run", "--rasa-port", str(ports["rasa"]),
          "--actions-port", str(ports["actions"]), "--chat-port", str(ports["chat"]),
          "--console-port", str(ports["console"]),
-         "--tracker-db", str(workdir / "tracker.db")],
+         "--tracker-db", str(workdir / "tracker.db"), *run_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CASES_DATABASE_URL": cases_url},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CASES_DATABASE_URL": cases_url, **(env or {})},
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -124,7 +144,7 @@ def start_bot(workdir: Path, cases_url: str) -> Iterator[RunningBot]:
         process.terminate()
         pytest.fail("the bot did not start within 240 s")
     try:
-        yield RunningBot(ports["rasa"], ports["chat"], ports["console"], cases_url)
+        yield RunningBot(ports["rasa"], ports["chat"], ports["console"], cases_url, workdir)
     finally:
         process.terminate()
         process.wait(timeout=60)

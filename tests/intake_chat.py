@@ -38,7 +38,7 @@ def receipt_of(reply: str) -> Optional[Receipt]:
 def answer_until_summary(
     bot: RunningBot, sender: str, kind: str, requester: str = "本人",
     contact: str = "０９０－１２３４－５６７８、hanako@example.jp",
-    details: str = "登録されている住所と電話番号",
+    details: str = "登録されている住所と電話番号", customer_number: str = "なし",
 ) -> str:
     """Start a request from the greeting's button and answer every question;
     returns the summary the bot asks to confirm."""
@@ -48,7 +48,7 @@ def answer_until_summary(
     assert "お名前" in bot.reply_text(sender, "/affirm")
     assert "電話番号" in bot.reply_text(sender, "多摩　花子")
     assert "お客様番号" in bot.reply_text(sender, contact)
-    reply = bot.reply_text(sender, "なし")
+    reply = bot.reply_text(sender, customer_number)
     if kind != "利用目的の通知":
         assert "具体的" in reply
         reply = bot.reply_text(sender, details)

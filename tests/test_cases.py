@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import re
-import statistics
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta, timezone
 from itertools import product
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from alembic import command
@@ -262,7 +261,7 @@ def test_migrate_twice_is_a_no_op(store: CaseStore, db_url: str) -> None:
     with store.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    assert current == head == "0002"
+    assert current == head == "0004"
     with store.unit_of_work() as session:
         assert session.get(Ticket, filed.ticket.id).reference == filed.ticket.reference
 
@@ -793,26 +792,23 @@ def test_unknown_references_lock_the_same_way(store: CaseStore) -> None:
     assert lookup(store, filed.ticket.reference, filed.code, NOW).status is Status.RECEIVED
 
 
-def test_unknown_reference_takes_as_long_as_a_wrong_code(store: CaseStore) -> None:
-    """Both do the same database work; only a skipped argon2 verify would set them apart."""
+def test_unknown_reference_runs_the_same_argon2_verify_as_a_wrong_code(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing must not tell whether a reference exists: both paths verify a code
+    once (a spy counts the real calls; a timed test would be flaky on a busy machine)."""
     filed = file_one(store)
-    code_hash = hash_code("123456")
+    calls: list[str] = []
+    real = tickets_module.code_matches
 
-    def timed(action: Callable[[], object]) -> float:
-        samples = []
-        for _ in range(7):
-            start = time.perf_counter()
-            action()
-            samples.append(time.perf_counter() - start)
-        return statistics.median(samples)
+    def counted(code_hash: str, code: str) -> bool:
+        calls.append(code)
+        return real(code_hash, code)
 
-    hours = iter(range(1, 100))  # each wrong code an hour apart: never locked
-    unknown_references = iter(f"PR-20261128-ZZZZ{a}{b}" for a in "AB" for b in ALPHABET)
-    verify = timed(lambda: code_matches(code_hash, "654321"))
-    wrong_code = timed(lambda: lookup(store, filed.ticket.reference, _wrong(filed.code),
-                                      NOW + timedelta(hours=next(hours))))
-    unknown = timed(lambda: lookup(store, next(unknown_references), filed.code, NOW))
-    assert wrong_code - unknown < 0.5 * verify, (wrong_code, unknown, verify)
+    monkeypatch.setattr(tickets_module, "code_matches", counted)
+    lookup(store, filed.ticket.reference, _wrong(filed.code), NOW)
+    lookup(store, "PR-20261128-ZZZZZZ", filed.code, NOW + timedelta(hours=2))
+    assert len(calls) == 2
 
 
 def test_sql_logging_shows_no_personal_data(store: CaseStore,

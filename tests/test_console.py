@@ -4,7 +4,6 @@ real process, and conversations written by Rasa's own SQL tracker store. No mock
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import getpass
 import io
@@ -44,6 +43,7 @@ from bot.console.export import safe_cell
 from bot.console.state import KEY
 from tests.cases_fixtures import db_url, postgres_url, store  # noqa: F401 (fixtures)
 from tests.console_cli import cli
+from tests.tracker_store import write_conversation
 
 PASSWORD = "correct horse battery staple"
 NAMES = {"kanri": "管理 一郎", "tanaka": "田中 花子", "suzuki": "鈴木 次郎"}
@@ -658,24 +658,7 @@ def test_a_customers_html_is_shown_escaped(console: Console) -> None:
 
 
 def _write_conversation(path: Path, sender: str, messages: list[tuple[str, str]]) -> None:
-    """Write the conversation exactly as Rasa does: its own SQL tracker store."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    tracker_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
-    tracker = DialogueStateTracker(sender, [])
-    for i, (speaker, said) in enumerate(messages):
-        moment = NOW.timestamp() + 60 * i
-        if speaker == "user":
-            tracker.update(UserUttered(said, timestamp=moment))
-        else:
-            tracker.update(ActionExecuted("utter_x", timestamp=moment))
-            tracker.update(BotUttered(said, data={"buttons": [{"title": "はい", "payload": "/affirm"}]},
-                                      timestamp=moment))
-    asyncio.run(tracker_store.save(tracker))
-    tracker_store.engine.dispose()
+    write_conversation(f"sqlite:///{path}", sender, messages, NOW.timestamp())
 
 
 def test_the_transcript_is_read_from_the_tracker_store(console: Console) -> None:

@@ -13,8 +13,10 @@ from typing import Any, Iterator
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +41,14 @@ def _sqlite_begin(connection: Connection) -> None:
     # Take the write lock up front: concurrent units of work then wait for each other
     # (busy timeout) instead of failing with "database is locked" when upgrading a read lock.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def missing_sqlite_file(url: str | URL) -> bool:
+    """True for a SQLite database whose file does not exist yet: readers check this first,
+    since connecting would create an empty file where nobody has written anything."""
+    parsed = make_url(url)
+    return (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+            and not Path(parsed.database).exists())
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -66,14 +76,58 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    # On the DBAPI connection: SQLAlchemy would begin a transaction first, and SQLite
+    # ignores a change of foreign_keys inside one.
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for Alembic commands.
+
+    On SQLite, batch mode rebuilds a table by dropping it, which SQLite refuses while rows
+    of other tables refer to it: foreign keys are off meanwhile, and checked before commit.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            _sqlite_pragma(connection, "foreign_keys = OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the migration left rows that refer to missing rows")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "foreign_keys = ON")
+
+
 def migrate(url: str | None = None) -> None:
     """Upgrade the database at `url` (default: database_url()) to the latest revision."""
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with migration_connection(engine) as connection:
             command.upgrade(alembic_config(connection), "head")
     finally:
         engine.dispose()
+
+
+class OutdatedDatabase(RuntimeError):
+    """The database is not at the latest revision."""
+
+
+def require_latest(engine: Engine) -> None:
+    """Raise OutdatedDatabase unless the database is at the latest revision: maintenance
+    commands refuse to work on a schema they do not know, and leave migrating to `make migrate`."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if current != head:
+        raise OutdatedDatabase(f"the case database is at revision {current}, not {head}: "
+                               "run `make migrate` first")
 
 
 class CaseStore:

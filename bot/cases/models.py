@@ -24,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.cases.encryption import EncryptedText
 from bot.cases.statuses import REFUSAL_GROUNDS, Status
 
 # The eight kinds of policy 5.(1) (`request_kinds` in policy.yml; a test keeps them equal).
@@ -40,6 +41,8 @@ NOTE_KINDS = ("internal", "contact")
 # How staff were in touch with the customer (the contact log of 5.(4) and 6.(4)).
 CONTACT_CHANNELS = ("電話", "電子メール", "郵送", "窓口")
 CONTACT_DIRECTIONS = ("発信", "着信")
+# A ticket's personal data: encrypted at rest, erased when its retention period ends.
+PERSONAL_FIELDS = ("name", "phone", "email", "customer_number", "details")
 
 # Fixed constraint names, so that migrations name constraints the same on every backend.
 NAMING_CONVENTION = {
@@ -101,10 +104,12 @@ class Ticket(Base):
     __table_args__ = (
         CheckConstraint(_one_of("category", CATEGORIES), name="category"),
         CheckConstraint(_one_of("handoff_reason", HANDOFF_REASONS), name="handoff_reason"),
-        # A request needs what the form asks; a handoff may lack all of it, but has a reason.
+        # A request needs what the form asks (its name until it is anonymized); a handoff
+        # may lack all of it, but has a reason.
         CheckConstraint(
             "category <> 'request' OR (kind IS NOT NULL AND requester IS NOT NULL"
-            " AND id_presentation IS NOT NULL AND name IS NOT NULL AND handoff_reason IS NULL)",
+            " AND id_presentation IS NOT NULL AND (name IS NOT NULL OR anonymized_at IS NOT NULL)"
+            " AND handoff_reason IS NULL)",
             name="request_fields",
         ),
         CheckConstraint("category <> 'handoff' OR handoff_reason IS NOT NULL",
@@ -114,8 +119,14 @@ class Ticket(Base):
         CheckConstraint(_one_of("id_presentation", ID_PRESENTATIONS), name="id_presentation"),
         CheckConstraint(_one_of("status", (s.value for s in Status)), name="status"),
         CheckConstraint(_one_of("refusal_ground", REFUSAL_GROUNDS), name="refusal_ground"),
-        # Staff must be able to reach the customer one way or the other.
-        CheckConstraint("COALESCE(phone, '') <> '' OR COALESCE(email, '') <> ''", name="contact"),
+        # Staff must be able to reach the customer one way or the other, until the ticket's
+        # retention period is over (ciphertext is never empty, so this holds on it too).
+        CheckConstraint("anonymized_at IS NOT NULL OR COALESCE(phone, '') <> ''"
+                        " OR COALESCE(email, '') <> ''", name="contact"),
+        # An anonymized ticket keeps no personal data.
+        CheckConstraint("anonymized_at IS NULL OR (name IS NULL AND phone IS NULL"
+                        " AND email IS NULL AND customer_number IS NULL AND details IS NULL)",
+                        name="anonymized"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -125,12 +136,13 @@ class Ticket(Base):
     handoff_reason = Column(String(20))
     kind = Column(String(20))
     requester = Column(String(20))
-    name = Column(String(100))
-    phone = Column(String(20))
-    email = Column(String(254))
-    customer_number = Column(String(30))
+    # PERSONAL_FIELDS, with the lengths the plain columns had.
+    name = Column(EncryptedText(100))
+    phone = Column(EncryptedText(20))
+    email = Column(EncryptedText(254))
+    customer_number = Column(EncryptedText(30))
     # What the customer asked for; for a handoff, their own words that led to it.
-    details = Column(Text)
+    details = Column(EncryptedText())
     id_presentation = Column(String(20))
     fee_applies = Column(Boolean, nullable=False)
     channel = Column(String(30), nullable=False)
@@ -146,6 +158,8 @@ class Ticket(Base):
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
     assignee_id = Column(Integer, ForeignKey("staff_users.id"), index=True)
+    # When retention erased the personal data (bot.cases.retention); None until then.
+    anonymized_at = Column(UTCDateTime)
 
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
     notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id")

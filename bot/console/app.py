@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
 
 from bot.cases.db import CaseStore, make_engine
 from bot.cases.handoffs import REASON_LABELS
 from bot.cases.statuses import Status, refusal_ground_text
-from bot.console import admin, auth, views
+from bot.console import admin, auth, headers, views
 from bot.console.config import ConsoleConfig
 from bot.console.forms import ActionForm
 from bot.console.labels import (
@@ -27,9 +26,6 @@ from bot.console.labels import (
 from bot.console.state import KEY, ConsoleState
 from bot.console.transcript import TranscriptReader
 
-# Nothing from other origins, no scripts at all, no framing.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; "
-                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 ERROR_TEXTS = {
     400: "送信された内容を受け付けられませんでした。",
     403: "この操作を行う権限がありません。",
@@ -62,22 +58,10 @@ def create_app(config: ConsoleConfig) -> Flask:
     )
     app.jinja_env.filters["jst"] = jst
     app.context_processor(lambda: {"action_form": ActionForm})
-    app.after_request(_security_headers)
+    headers.install(app)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     return app
-
-
-def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    # same-origin, not no-referrer: Flask-WTF checks the Referer of forms posted over HTTPS.
-    response.headers["Referrer-Policy"] = "same-origin"
-    if request.endpoint != "static":
-        # Pages show personal data: no copies in the browser's or a proxy's cache.
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping
 
 from bot.cases.db import ROOT, database_url
+from bot.secretfile import create_once
 
 VAR = ROOT / "var"
 DEFAULT_TRACKER_URL = f"sqlite:///{VAR / 'tracker.db'}"
@@ -58,18 +59,5 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 def kept_secret(path: Path) -> str:
     """The key in `path`, made on first use and readable by the owner only: sessions
     survive restarts without a key in the environment or in the repository."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(48))
-        # link() is atomic and never replaces: of two processes starting at once,
-        # both end up reading the one key that got there first.
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+    create_once(path, lambda: secrets.token_urlsafe(48))
     return path.read_text(encoding="ascii").strip()

@@ -34,6 +34,8 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "view_audit": "監査ログの閲覧",
     "created": "受付",
     "status_changed": "状態の変更",
+    "anonymized": "保存期間経過による個人情報の消去",
+    "delete_conversations": "保存期間経過による会話記録の削除",
 })
 
 FIELD_LABELS: Mapping[str, str] = MappingProxyType({
@@ -53,6 +55,8 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType({
     "assignee": "担当者",
     "note_id": "メモ番号",
     "direction": "発信・着信",
+    "anonymized_at": "個人情報の消去",
+    "notes_erased": "本文を消去したメモ",
 })
 
 
@@ -70,6 +74,8 @@ def value_label(field: str, value: Any) -> str:
         return CATEGORY_LABELS.get(value, value)
     if field == "handoff_reason":
         return REASON_LABELS.get(value, value)
+    if field == "anonymized_at":
+        return jst(datetime.fromisoformat(value))
     if isinstance(value, bool):
         return "あり" if value else "なし"
     return str(value)

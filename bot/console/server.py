@@ -12,6 +12,7 @@ import argparse
 
 from werkzeug.serving import run_simple
 
+from bot import logging_privacy
 from bot.cases.db import migrate
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
@@ -21,7 +22,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the staff console.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--log-level", choices=logging_privacy.LOG_LEVELS, default="INFO")
     args = parser.parse_args()
+    logging_privacy.configure(args.log_level)
     config = ConsoleConfig.from_env()
     migrate(config.cases_url)
     run_simple(args.host, args.port, create_app(config), threaded=True)

@@ -7,11 +7,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import MetaData, Table, create_engine, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import NoSuchTableError
+
+from bot.cases.db import missing_sqlite_file
 
 # Rasa's event types for what the customer typed and what the bot said.
 SPEAKERS = {"user": "お客様", "bot": "ボット"}
@@ -51,12 +52,6 @@ class TranscriptReader:
         self.url = make_url(url)
         self._engine: Engine | None = None
 
-    def _exists(self) -> bool:
-        # Connecting would create an empty SQLite file where the bot has written nothing yet.
-        if self.url.get_backend_name() != "sqlite" or self.url.database in (None, "", ":memory:"):
-            return True
-        return Path(self.url.database).exists()
-
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = create_engine(self.url, future=True, hide_parameters=True)
@@ -64,7 +59,7 @@ class TranscriptReader:
 
     def read(self, conversation_id: str) -> list[Message] | None:
         """The conversation's messages in order; None when there is no events table."""
-        if not self._exists():
+        if missing_sqlite_file(self.url):
             return None
         with self.engine().connect() as connection:
             try:

@@ -1,10 +1,14 @@
 """Starts the whole bot on one machine and stops it all on Ctrl-C.
 
-First the case database (CASES_DATABASE_URL, SQLite under var/ by default) is
+First the data key is checked (made once in var/data_key when TCN_DATA_KEYS is not set)
+and the case database (CASES_DATABASE_URL, SQLite under var/ by default) is
 brought to the latest migration. Then four processes: the action server, the Rasa server (REST and socket.io
 channels), the chat page and the staff console. `make run` calls this after set-up and training.
 
     python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080] [--console-port 8081]
+                            [--log-level DEBUG|INFO|WARNING | --debug]
+
+Every process masks personal data in its log output at every level (bot/logging_privacy.py).
 """
 
 from __future__ import annotations
@@ -24,10 +28,15 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.cases.db import database_url, migrate
+from bot.cases.keyring import DataKeyError, prepare_local_key
+from bot.logging_privacy import LOG_LEVELS
+from bot.tools.model_server import MODEL, publish
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
 STARTUP_TIMEOUT_S = 180
+# The same level as the flag `rasa run` and `rasa run actions` take.
+RASA_LOG_FLAGS = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class Ports:
     actions: int
     chat: int
     console: int
+    # The model server, when a new model is to go live without a restart.
+    models: int | None = None
 
 
 def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
@@ -43,24 +54,33 @@ def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{ports.actions}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
+    if ports.models:
+        # Rasa pulls from the model server and swaps in a new model when its ETag changes.
+        endpoints["models"] = {"url": f"http://127.0.0.1:{ports.models}/model", "wait_time_between_pulls": 10}
     path = VAR / f"endpoints.{ports.rasa}.yml"
     path.write_text(yaml.safe_dump(endpoints, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def commands(ports: Ports, endpoints: Path, host: str) -> dict[str, list[str]]:
+def commands(ports: Ports, endpoints: Path, host: str, log_level: str = "INFO") -> dict[str, list[str]]:
     bin_dir = Path(sys.executable).parent
-    return {
+    rasa_log, our_log = RASA_LOG_FLAGS[log_level], ["--log-level", log_level]
+    servers = {
         "actions": [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
-                    "--port", str(ports.actions)],
+                    "--port", str(ports.actions), rasa_log],
         "rasa": [str(bin_dir / "rasa"), "run", "--model", str(ROOT / "models"),
                  "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-                 "--port", str(ports.rasa), "--cors", "*"],
+                 "--port", str(ports.rasa), "--cors", "*", rasa_log],
         "chat": [sys.executable, "-m", "bot.webchat.server", "--port", str(ports.chat),
-                 "--host", host, "--socket-url", f"http://{_public(host)}:{ports.rasa}"],
+                 "--host", host, "--socket-url", f"http://{_public(host)}:{ports.rasa}", *our_log],
         "console": [sys.executable, "-m", "bot.console.server", "--port", str(ports.console),
-                    "--host", host],
+                    "--host", host, *our_log],
     }
+    if ports.models:
+        # Started first, so that Rasa's first pull finds the model.
+        servers = {"models": [sys.executable, "-m", "bot.tools.model_server", "serve",
+                              "--port", str(ports.models)], **servers}
+    return servers
 
 
 def _public(host: str) -> str:
@@ -100,13 +120,30 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address the chat page and the staff console listen on")
     parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
+                        help="log level of every process (personal data is masked at every level)")
+    parser.add_argument("--debug", dest="log_level", action="store_const", const="DEBUG",
+                        help="same as --log-level DEBUG")
+    parser.add_argument("--hot-reload", action="store_true", default=os.environ.get("TCN_HOT_RELOAD") == "1",
+                        help="serve models/live/ to Rasa, so that `make publish` puts a model live "
+                             "without a restart (default: on when TCN_HOT_RELOAD=1)")
+    parser.add_argument("--model-server-port", type=int, default=5002)
     args = parser.parse_args()
-    ports = Ports(args.rasa_port, args.actions_port, args.chat_port, args.console_port)
+    ports = Ports(args.rasa_port, args.actions_port, args.chat_port, args.console_port,
+                  args.model_server_port if args.hot_reload else None)
 
     VAR.mkdir(exist_ok=True)
+    try:
+        keys = prepare_local_key()
+    except DataKeyError as error:
+        print(f"not starting: {error}", file=sys.stderr)
+        return 1
+    print(f"data key: the first of {keys.size} in {keys.source}", flush=True)
     cases_url = database_url()
     print(f"case database: {make_url(cases_url).render_as_string(hide_password=True)} (migrating)", flush=True)
     migrate(cases_url)
+    if ports.models:
+        publish(MODEL)
     endpoints = write_endpoints(ports, args.tracker_db.resolve())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            # The console reads conversations from the tracker store Rasa writes.
@@ -115,9 +152,11 @@ def main() -> int:
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        for name, command in commands(ports, endpoints, args.host).items():
-            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        for name, command in commands(ports, endpoints, args.host, args.log_level).items():
+            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+            if name == "models":
+                wait_until_up(f"http://127.0.0.1:{ports.models}/", processes, deadline)
         print("starting the action server, the Rasa server, the chat page and the staff console…",
               flush=True)
         wait_until_up(f"http://127.0.0.1:{ports.actions}/health", processes, deadline)
@@ -131,7 +170,9 @@ def main() -> int:
             f"  socket.io      http://localhost:{ports.rasa}/socket.io/\n"
             f"  action server  http://localhost:{ports.actions}/webhook\n"
             f"  staff console  http://{_public(args.host)}:{ports.console}/\n"
-            "press Ctrl-C to stop everything\n",
+            + (f"  model server   http://localhost:{ports.models}/ (make publish puts a new model live)\n"
+               if ports.models else "")
+            + "press Ctrl-C to stop everything\n",
             flush=True,
         )
         while all(process.poll() is None for process in processes.values()):
