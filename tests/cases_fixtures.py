@@ -1,7 +1,7 @@
 """Real case databases for tests/test_cases.py: a SQLite file and a fresh PostgreSQL database.
 
 PostgreSQL is required: when the server (CASES_TEST_POSTGRES_URL, default the local
-superuser on 127.0.0.1:5432) cannot be reached the tests fail, unless CASES_SKIP_POSTGRES=1.
+superuser on 127.0.0.1:5432) cannot be reached the tests fail.
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ def _admin_connection() -> psycopg2.extensions.connection:
     shown = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
     pytest.fail(
         f"PostgreSQL at {shown} is not reachable ({problem}). Start it, point "
-        "CASES_TEST_POSTGRES_URL at a superuser, or set CASES_SKIP_POSTGRES=1 to run "
-        "the SQLite half only.",
+        "CASES_TEST_POSTGRES_URL at a superuser.",
         pytrace=False,
     )
 
@@ -51,8 +50,6 @@ def _admin_connection() -> psycopg2.extensions.connection:
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A database with a random name, dropped at the end; yields its URL."""
-    if os.environ.get("CASES_SKIP_POSTGRES") == "1":
-        pytest.skip("CASES_SKIP_POSTGRES=1")
     admin = _admin_connection()
     admin.autocommit = True
     name = f"cases_test_{secrets.token_hex(6)}"

@@ -35,6 +35,13 @@ def receipt_of(reply: str) -> Optional[Receipt]:
     return Receipt(match.group(1), match.group(2), reply) if match else None
 
 
+def begin_request(bot: RunningBot, sender: str, kind: str, requester: str = "本人") -> None:
+    """Start a request from the greeting's button, up to the notice of collection."""
+    assert "種類" in bot.reply_text(sender, "/request_privacy_action")
+    assert "どなた" in bot.reply_text(sender, kind)
+    assert "よろしいですか" in bot.reply_text(sender, REQUESTER_ANSWERS[requester])
+
+
 def answer_until_summary(
     bot: RunningBot, sender: str, kind: str, requester: str = "本人",
     contact: str = "０９０－１２３４－５６７８、hanako@example.jp",
@@ -42,9 +49,7 @@ def answer_until_summary(
 ) -> str:
     """Start a request from the greeting's button and answer every question;
     returns the summary the bot asks to confirm."""
-    assert "種類" in bot.reply_text(sender, "/request_privacy_action")
-    assert "どなた" in bot.reply_text(sender, kind)
-    assert "よろしいですか" in bot.reply_text(sender, REQUESTER_ANSWERS[requester])
+    begin_request(bot, sender, kind, requester)
     assert "お名前" in bot.reply_text(sender, "/affirm")
     assert "電話番号" in bot.reply_text(sender, "多摩　花子")
     assert "お客様番号" in bot.reply_text(sender, contact)

@@ -12,7 +12,7 @@ from bot.cases.references import code_matches
 from bot.cases.statuses import Status
 from tests.conftest import RunningBot
 from tests.intake_chat import (
-    answer_until_summary, new_sender, receipt_of, ticket_count, tickets_of,
+    answer_until_summary, begin_request, new_sender, receipt_of, ticket_count, tickets_of,
 )
 
 KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
@@ -63,9 +63,7 @@ def test_a_repeated_confirmation_files_one_ticket(running_bot: RunningBot) -> No
 
 def test_cancel_in_the_middle_stores_nothing_and_the_bot_answers_again(running_bot: RunningBot) -> None:
     sender = new_sender()
-    running_bot.reply_text(sender, "/request_privacy_action")
-    running_bot.reply_text(sender, "開示")
-    running_bot.reply_text(sender, "本人です")
+    begin_request(running_bot, sender, "開示")
     running_bot.reply_text(sender, "/affirm")
     running_bot.reply_text(sender, "多摩 花子")
     assert "保存していません" in running_bot.reply_text(sender, "やっぱりやめます")
@@ -75,18 +73,14 @@ def test_cancel_in_the_middle_stores_nothing_and_the_bot_answers_again(running_b
 
 def test_declining_the_notice_stores_nothing(running_bot: RunningBot) -> None:
     sender = new_sender()
-    running_bot.reply_text(sender, "/request_privacy_action")
-    running_bot.reply_text(sender, "訂正")
-    running_bot.reply_text(sender, "本人です")
+    begin_request(running_bot, sender, "訂正")
     assert "保存していません" in running_bot.reply_text(sender, "/deny")
     assert tickets_of(running_bot, sender) == []
 
 
 def test_a_question_mid_form_is_answered_and_the_form_resumes(running_bot: RunningBot) -> None:
     sender = new_sender()
-    running_bot.reply_text(sender, "/request_privacy_action")
-    running_bot.reply_text(sender, "開示")
-    running_bot.reply_text(sender, "本人です")
+    begin_request(running_bot, sender, "開示")
     assert "お名前" in running_bot.reply_text(sender, "/affirm")
     reply = running_bot.reply_text(sender, "開示の手数料はかかりますか")
     assert "5.(3)" in reply and "お名前" in reply
@@ -107,9 +101,7 @@ def test_a_field_can_be_corrected_from_the_summary(running_bot: RunningBot) -> N
 
 def test_three_unusable_answers_offer_the_contact_point(running_bot: RunningBot) -> None:
     sender = new_sender()
-    running_bot.reply_text(sender, "/request_privacy_action")
-    running_bot.reply_text(sender, "消去")
-    running_bot.reply_text(sender, "本人です")
+    begin_request(running_bot, sender, "消去")
     running_bot.reply_text(sender, "/affirm")
     running_bot.reply_text(sender, "多摩 花子")
     first = running_bot.reply_text(sender, "まだ決めてない")
