@@ -17,10 +17,11 @@ export PYTHONPATH := $(CURDIR)
 LEAN_MODEL := var/spacy/ja_ginza_lean/meta.json
 MODEL := models/tcn-privacy-desk.tar.gz
 
-.PHONY: help setup model migrate staff-user run test bench chromium clean validate evaluate publish inbox inbox-merge retention
+.PHONY: help setup model migrate staff-user run run-production nginx test bench chromium clean validate evaluate publish inbox inbox-merge retention
 help:
 	@echo "make run    set up, train if needed, start the bot (chat page on http://localhost:8080/)"
 	@echo "make test   set up, train if needed, run the whole test suite"
+	@echo "make run-production  PostgreSQL + Redis, 2 Rasa and 2 action servers behind nginx on http://localhost:8000/ (docs/production.md)"
 	@echo "make migrate  bring the case database (CASES_DATABASE_URL, default var/cases.db) to the latest migration"
 	@echo "make retention [RETENTION_ARGS=--dry-run]  delete what is past its retention period (docs/privacy.md)"
 	@echo "make staff-user LOGIN=yamada ROLE=admin [NAME=山田太郎]  create a staff console account (asks for the password)"
@@ -65,13 +66,23 @@ staff-user: $(BIN)/.installed
 run: model
 	$(PY) -m bot.tools.run
 
+# The production profile (docs/production.md): PostgreSQL and Redis must be running;
+# TRACKER_DATABASE_URL, CASES_DATABASE_URL and LOCK_STORE_URL point elsewhere.
+run-production: model nginx
+	$(PY) -m bot.tools.production
+
+# The load balancer of the production profile, from Debian's packages; the profile
+# runs it in the foreground with a configuration of its own (deploy/nginx.conf.j2).
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
 # Browser tests drive Debian's chromium (Playwright cannot download its own here),
 # with Japanese fonts so that screenshots show text, not empty boxes.
 chromium:
 	@{ command -v chromium && test -d /usr/share/fonts/opentype/noto; } >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
-test: model chromium
+test: model chromium nginx
 	$(PY) -m pytest
 
 # Adding or changing an intent: docs/TRAINING.md. Rasa's data checks, then the

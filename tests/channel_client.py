@@ -13,10 +13,10 @@ from typing import Any, Iterator, Optional
 
 import socketio
 
-from tests.conftest import RunningBot
+from tests.conftest import RestClient, RunningBot
 
 
-def post(bot: RunningBot, body: bytes, timeout: float = 60) -> tuple[int, Any]:
+def post(bot: RestClient, body: bytes, timeout: float = 60) -> tuple[int, Any]:
     """(status, parsed JSON or the raw text) of a POST of `body` to the REST channel."""
     request = urllib.request.Request(bot.rest_url, data=body,
                                      headers={"Content-Type": "application/json"})
@@ -31,7 +31,7 @@ def post(bot: RunningBot, body: bytes, timeout: float = 60) -> tuple[int, Any]:
         return status, raw.decode("utf-8", "replace")
 
 
-def post_json(bot: RunningBot, payload: Any) -> tuple[int, Any]:
+def post_json(bot: RestClient, payload: Any) -> tuple[int, Any]:
     return post(bot, json.dumps(payload).encode())
 
 
@@ -70,7 +70,7 @@ class SocketChat:
 
 
 @contextmanager
-def socket_chat(bot: RunningBot, session_id: str) -> Iterator[SocketChat]:
+def socket_chat(bot: RestClient, session_id: str) -> Iterator[SocketChat]:
     client = socketio.Client()
     confirmed: queue.Queue[str] = queue.Queue()
     client.on("session_confirm", confirmed.put)

@@ -88,17 +88,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RunningBot:
-    def __init__(self, rasa_port: int, chat_port: int, console_port: int, cases_url: str,
-                 workdir: Path) -> None:
-        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
-        self.rest_url = f"{self.rasa_url}/webhooks/rest/webhook"
-        self.chat_url = f"http://localhost:{chat_port}/"
-        self.console_url = f"http://localhost:{console_port}/"
+class RestClient:
+    """A customer on the REST channel at `rest_url`; `cases_url` is the case database
+    behind it, `rasa_url` where its socket.io channel is."""
+
+    def __init__(self, rasa_url: str, cases_url: str) -> None:
+        self.rasa_url = rasa_url
+        self.rest_url = f"{rasa_url}/webhooks/rest/webhook"
         self.cases_url = cases_url
-        # What start_bot gives the processes: their tracker store, and where they all log.
-        self.tracker_db = workdir / "tracker.db"
-        self.log = workdir / "run.log"
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         request = urllib.request.Request(
@@ -111,6 +108,17 @@ class RunningBot:
 
     def reply_text(self, sender: str, text: str) -> str:
         return "\n".join(message.get("text", "") for message in self.say(sender, text))
+
+
+class RunningBot(RestClient):
+    def __init__(self, rasa_port: int, chat_port: int, console_port: int, cases_url: str,
+                 workdir: Path) -> None:
+        super().__init__(f"http://127.0.0.1:{rasa_port}", cases_url)
+        self.chat_url = f"http://localhost:{chat_port}/"
+        self.console_url = f"http://localhost:{console_port}/"
+        # What start_bot gives the processes: their tracker store, and where they all log.
+        self.tracker_db = workdir / "tracker.db"
+        self.log = workdir / "run.log"
 
 
 @contextmanager

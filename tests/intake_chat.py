@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.cases.db import CaseStore, make_engine
 from bot.cases.models import Ticket
-from tests.conftest import RunningBot
+from tests.conftest import RestClient
 
 REQUESTER_ANSWERS = {"本人": "本人です", "任意代理人": "任意代理人です", "法定代理人": "法定代理人です"}
 RECEIPT = re.compile(r"受付番号：(PR-\d{8}-[A-Z0-9]{6})\n確認コード：(\d{6})")
@@ -35,7 +35,7 @@ def receipt_of(reply: str) -> Optional[Receipt]:
     return Receipt(match.group(1), match.group(2), reply) if match else None
 
 
-def begin_request(bot: RunningBot, sender: str, kind: str, requester: str = "本人") -> None:
+def begin_request(bot: RestClient, sender: str, kind: str, requester: str = "本人") -> None:
     """Start a request from the greeting's button, up to the notice of collection."""
     assert "種類" in bot.reply_text(sender, "/request_privacy_action")
     assert "どなた" in bot.reply_text(sender, kind)
@@ -43,7 +43,7 @@ def begin_request(bot: RunningBot, sender: str, kind: str, requester: str = "本
 
 
 def answer_until_summary(
-    bot: RunningBot, sender: str, kind: str, requester: str = "本人",
+    bot: RestClient, sender: str, kind: str, requester: str = "本人",
     contact: str = "０９０－１２３４－５６７８、hanako@example.jp",
     details: str = "登録されている住所と電話番号", customer_number: str = "なし",
 ) -> str:
@@ -63,7 +63,7 @@ def answer_until_summary(
     return summary
 
 
-def tickets_of(bot: RunningBot, sender: str) -> list[Ticket]:
+def tickets_of(bot: RestClient, sender: str) -> list[Ticket]:
     """The tickets of one conversation, with their events loaded."""
     engine = make_engine(bot.cases_url)
     try:
@@ -75,7 +75,7 @@ def tickets_of(bot: RunningBot, sender: str) -> list[Ticket]:
         engine.dispose()
 
 
-def ticket_count(bot: RunningBot) -> int:
+def ticket_count(bot: RestClient) -> int:
     engine = make_engine(bot.cases_url)
     try:
         with CaseStore(engine).unit_of_work() as session:

@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot import logging_privacy
-
+from bot.channels import action_failures
 from bot.text import normalize
 
 # After normalization. Far above any real question or the form's longest answer
@@ -16,6 +16,13 @@ MAX_MESSAGE_CHARS = 1000
 EMPTY_REPLY = "メッセージが空のようです。ご質問やご用件を入力してください。"
 TOO_LONG_REPLY = ("メッセージが長すぎるため、お受けできませんでした。"
                   f"お手数ですが、{MAX_MESSAGE_CHARS:,}文字以内に短くして、もう一度お送りください。")
+
+# A custom action could not run (action server down): what the customer sent was
+# not taken, and sending it again once the server is back continues the conversation.
+ACTION_FAILED_REPLY = ("申し訳ありません。ただいまシステムの一部が応答しておらず、"
+                       "いまのメッセージを最後まで処理できませんでした。"
+                       "それまでのやり取りは保存されています。"
+                       "少し時間をおいて、同じ内容をもう一度お送りください。")
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -31,7 +38,8 @@ def refusal(text: str) -> Optional[str]:
 
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     """`on_new_message` for normalized text only; an empty or too long message is
-    answered here and never reaches NLU or the tracker store."""
+    answered here and never reaches NLU or the tracker store. When a custom action
+    failed while the message was processed, the customer gets an apology, not silence."""
 
     async def handle(message: UserMessage) -> None:
         text = normalize(message.text or "")
@@ -41,16 +49,21 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
             return
         # Normalized once where it enters the bot: no control characters are stored.
         message.text = text
-        await on_new_message(message)
+        with action_failures.recording() as failures:
+            await on_new_message(message)
+        if failures:
+            await message.output_channel.send_text_message(message.sender_id, ACTION_FAILED_REPLY)
 
     return handle
 
 
-class MaskedLogs:
+class LogHandlers:
     """Mixed into our channels: a channel is built before any other code of ours
-    runs in the Rasa server, so that is where log masking is switched on."""
+    runs in the Rasa server, so that is where log masking and the recorder of
+    failed actions are switched on."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         logging_privacy.install()
+        action_failures.install()
         return super().from_credentials(credentials)  # type: ignore[misc]

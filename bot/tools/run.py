@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +28,10 @@ from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.model_server import MODEL, publish
+from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
+                                 chat_command, console_command, rasa_command)
 
-ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
-STARTUP_TIMEOUT_S = 180
-# The same level as the flag `rasa run` and `rasa run actions` take.
-RASA_LOG_FLAGS = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet"}
 
 
 @dataclass(frozen=True)
@@ -63,18 +58,11 @@ def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
 
 
 def commands(ports: Ports, endpoints: Path, host: str, log_level: str = "INFO") -> dict[str, list[str]]:
-    bin_dir = Path(sys.executable).parent
-    rasa_log, our_log = RASA_LOG_FLAGS[log_level], ["--log-level", log_level]
     servers = {
-        "actions": [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
-                    "--port", str(ports.actions), rasa_log],
-        "rasa": [str(bin_dir / "rasa"), "run", "--model", str(ROOT / "models"),
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-                 "--port", str(ports.rasa), "--cors", "*", rasa_log],
-        "chat": [sys.executable, "-m", "bot.webchat.server", "--port", str(ports.chat),
-                 "--host", host, "--socket-url", f"http://{_public(host)}:{ports.rasa}", *our_log],
-        "console": [sys.executable, "-m", "bot.console.server", "--port", str(ports.console),
-                    "--host", host, *our_log],
+        "actions": actions_command(ports.actions, log_level),
+        "rasa": rasa_command(ports.rasa, endpoints, log_level, "--cors", "*"),
+        "chat": chat_command(ports.chat, host, f"http://{_public(host)}:{ports.rasa}", log_level),
+        "console": console_command(ports.console, host, log_level),
     }
     if ports.models:
         # Started first, so that Rasa's first pull finds the model.
@@ -85,30 +73,6 @@ def commands(ports: Ports, endpoints: Path, host: str, log_level: str = "INFO") 
 
 def _public(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-
-
-def wait_until_up(url: str, processes: dict[str, subprocess.Popen], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {STARTUP_TIMEOUT_S} s")
-
-
-def stop(processes: dict[str, subprocess.Popen]) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    for process in processes.values():
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def main() -> int:
@@ -145,24 +109,22 @@ def main() -> int:
     if ports.models:
         publish(MODEL)
     endpoints = write_endpoints(ports, args.tracker_db.resolve())
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           # The console reads conversations from the tracker store Rasa writes.
-           "TRACKER_DATABASE_URL": f"sqlite:///{args.tracker_db.resolve()}"}
-    processes: dict[str, subprocess.Popen] = {}
+    # The console reads conversations from the tracker store Rasa writes.
+    fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": f"sqlite:///{args.tracker_db.resolve()}"})
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         for name, command in commands(ports, endpoints, args.host, args.log_level).items():
-            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+            fleet.start(name, command)
             if name == "models":
-                wait_until_up(f"http://127.0.0.1:{ports.models}/", processes, deadline)
+                fleet.wait_until_up(f"http://127.0.0.1:{ports.models}/", deadline)
         print("starting the action server, the Rasa server, the chat page and the staff console…",
               flush=True)
-        wait_until_up(f"http://127.0.0.1:{ports.actions}/health", processes, deadline)
-        wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, deadline)
-        wait_until_up(f"http://127.0.0.1:{ports.chat}/", processes, deadline)
-        wait_until_up(f"http://127.0.0.1:{ports.console}/login", processes, deadline)
+        fleet.wait_until_up(f"http://127.0.0.1:{ports.actions}/health", deadline)
+        fleet.wait_until_up(f"http://127.0.0.1:{ports.rasa}/", deadline)
+        fleet.wait_until_up(f"http://127.0.0.1:{ports.chat}/", deadline)
+        fleet.wait_until_up(f"http://127.0.0.1:{ports.console}/login", deadline)
         print(
             "\nready:\n"
             f"  chat page      http://{_public(args.host)}:{ports.chat}/\n"
@@ -175,15 +137,14 @@ def main() -> int:
             + "press Ctrl-C to stop everything\n",
             flush=True,
         )
-        while all(process.poll() is None for process in processes.values()):
+        while not fleet.exited():
             time.sleep(0.5)
-        failed = [name for name, process in processes.items() if process.poll() is not None]
-        print(f"stopped: {', '.join(failed)} exited", file=sys.stderr)
+        print(f"stopped: {', '.join(fleet.exited())} exited", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(processes)
+        fleet.stop()
 
 
 if __name__ == "__main__":

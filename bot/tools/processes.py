@@ -1,0 +1,114 @@
+"""The bot's server processes, started, watched and stopped together.
+
+`make run` (bot/tools/run.py) and the production profile (bot/tools/production.py)
+both start their servers through a `Fleet`; the production tests use one to kill
+and restart a single server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 15
+# The same level as the flag `rasa run` and `rasa run actions` take.
+RASA_LOG_FLAGS = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet"}
+
+
+def actions_command(port: int, log_level: str) -> list[str]:
+    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port),
+            RASA_LOG_FLAGS[log_level]]
+
+
+def rasa_command(port: int, endpoints: Path, log_level: str, *extra: str) -> list[str]:
+    return [str(BIN / "rasa"), "run", "--model", str(ROOT / "models"),
+            "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
+            "--port", str(port), RASA_LOG_FLAGS[log_level], *extra]
+
+
+def chat_command(port: int, host: str, socket_url: str, log_level: str) -> list[str]:
+    return [sys.executable, "-m", "bot.webchat.server", "--port", str(port), "--host", host,
+            "--socket-url", socket_url, "--log-level", log_level]
+
+
+def console_command(port: int, host: str, log_level: str) -> list[str]:
+    return [sys.executable, "-m", "bot.console.server", "--port", str(port), "--host", host,
+            "--log-level", log_level]
+
+
+class Fleet:
+    """Named processes sharing one environment; a name can be killed and started again."""
+
+    def __init__(self, env: Mapping[str, str], output: Optional[int] = None) -> None:
+        self.env = dict(env)
+        # None: the processes write to this terminal; tests pass a log file's descriptor.
+        self.output = output
+        self.commands: dict[str, Sequence[str]] = {}
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, command: Sequence[str]) -> None:
+        self.commands[name] = command
+        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.output,
+                                                stderr=subprocess.STDOUT if self.output else None)
+
+    def restart(self, name: str) -> None:
+        self.start(name, self.commands[name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: no clean shut-down."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_S)
+
+    def exited(self) -> list[str]:
+        return [name for name, process in self.processes.items() if process.poll() is not None]
+
+    def wait_until_up(self, url: str, deadline: float, only: Optional[str] = None) -> None:
+        """Until `url` answers; fails early when one of the processes (or the one
+        named `only`) exits."""
+        while time.monotonic() < deadline:
+            exited = [name for name in self.exited() if only in (None, name)]
+            if exited:
+                name = exited[0]
+                raise RuntimeError(f"{name} exited with code {self.processes[name].returncode} "
+                                   "while starting")
+            if answers(url):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{url} did not answer within the start-up time")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # the server is up, even if the path is not for GET
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def base_environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}

@@ -1,0 +1,252 @@
+"""The production profile on one machine: `make run-production`.
+
+PostgreSQL holds the conversations (Rasa's tracker store) and the case database,
+Redis is Rasa's lock store, two Rasa servers and two action servers run side by
+side, and nginx balances the chat page, the REST and the socket.io channels over
+the Rasa servers, and the Rasa servers' action calls over the action servers.
+The staff console is not behind the public balancer (docs/production.md).
+
+    python -m bot.tools.production [--host 127.0.0.1] [--port-offset 0]
+        [--tracker-url postgresql://postgres@127.0.0.1:5432/tcn_tracker]
+        [--cases-url postgresql://postgres@127.0.0.1:5432/tcn_cases]
+        [--redis-url redis://127.0.0.1:6379/1] [--log-level INFO]
+
+A server that exits is started again after a pause; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, Optional
+from urllib.parse import urlsplit
+
+import jinja2
+import redis
+from sqlalchemy.engine import URL, make_url
+
+from bot.cases.db import migrate
+from bot.cases.keyring import DataKeyError, prepare_local_key
+from bot.logging_privacy import LOG_LEVELS
+from bot.tools.databases import create_database
+from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
+                                 chat_command, console_command, rasa_command)
+
+DEPLOY = ROOT / "deploy"
+RESTART_PAUSE_S = 5
+REPLICAS = 2
+NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") or "/usr/sbin/nginx"
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    host: str
+    port: int
+    db: int
+    password: Optional[str]
+    key_prefix: str
+
+    @classmethod
+    def from_url(cls, url: str, key_prefix: str) -> "RedisTarget":
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 6379,
+                   int(parts.path.strip("/") or 0), parts.password, key_prefix)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where everything listens and what it connects to."""
+
+    tracker_url: str = "postgresql://postgres@127.0.0.1:5432/tcn_tracker"
+    cases_url: str = "postgresql://postgres@127.0.0.1:5432/tcn_cases"
+    redis_url: str = "redis://127.0.0.1:6379/1"
+    # Alphanumeric (Rasa's rule): the lock keys of two profiles on one Redis do not mix.
+    lock_prefix: str = "tcn"
+    host: str = "127.0.0.1"
+    port_offset: int = 0
+    log_level: str = "INFO"
+    run_dir: Path = field(default=ROOT / "var" / "production")
+
+    def port(self, base: int) -> int:
+        return base + self.port_offset
+
+    @property
+    def balancer_port(self) -> int:
+        return self.port(8000)
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.port(5005 + i) for i in range(REPLICAS)]
+
+    @property
+    def actions_ports(self) -> list[int]:
+        return [self.port(5055 + i) for i in range(REPLICAS)]
+
+    @property
+    def actions_balancer_port(self) -> int:
+        return self.port(5050)
+
+    @property
+    def chat_port(self) -> int:
+        return self.port(8080)
+
+    @property
+    def console_port(self) -> int:
+        return self.port(8081)
+
+    @property
+    def public_url(self) -> str:
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0") else self.host
+        return f"http://{host}:{self.balancer_port}"
+
+
+def _render(template: str, path: Path, **values: object) -> Path:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(DEPLOY),
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    path.write_text(environment.get_template(template).render(**values), encoding="utf-8")
+    path.chmod(0o600)  # the endpoints may hold database passwords
+    return path
+
+
+def write_configuration(profile: Profile) -> tuple[Path, Path]:
+    """var/production/endpoints.yml and nginx.conf for this profile."""
+    profile.run_dir.mkdir(parents=True, exist_ok=True)
+    tracker: URL = make_url(profile.tracker_url)
+    endpoints = _render("endpoints.production.yml.j2", profile.run_dir / "endpoints.yml",
+                        actions_balancer_port=profile.actions_balancer_port,
+                        tracker=tracker.set(port=tracker.port or 5432),
+                        redis=RedisTarget.from_url(profile.redis_url, profile.lock_prefix))
+    nginx = _render("nginx.conf.j2", profile.run_dir / "nginx.conf", run_dir=profile.run_dir,
+                    host=profile.host, balancer_port=profile.balancer_port,
+                    rasa_ports=profile.rasa_ports, actions_ports=profile.actions_ports,
+                    actions_balancer_port=profile.actions_balancer_port, chat_port=profile.chat_port)
+    return endpoints, nginx
+
+
+def prepare_services(profile: Profile) -> None:
+    """Fails with a clear message when PostgreSQL or Redis is not there; creates the
+    two databases when missing and brings the case database to the latest migration."""
+    for url in (profile.tracker_url, profile.cases_url):
+        if create_database(url, exist_ok=True):
+            print(f"created database {make_url(url).database}", flush=True)
+    migrate(profile.cases_url)
+    redis.Redis.from_url(profile.redis_url, socket_connect_timeout=5).ping()
+
+
+class Production:
+    """The profile's processes: started together, each one can be killed and restarted."""
+
+    def __init__(self, profile: Profile, output: Optional[int] = None) -> None:
+        self.profile = profile
+        endpoints, nginx = write_configuration(profile)
+        self.fleet = Fleet({**base_environment(), "CASES_DATABASE_URL": profile.cases_url,
+                            # The console reads transcripts from the tracker store.
+                            "TRACKER_DATABASE_URL": profile.tracker_url}, output)
+        log = profile.log_level
+        self.servers: dict[str, list[str]] = {
+            **{f"actions-{i + 1}": actions_command(port, log)
+               for i, port in enumerate(profile.actions_ports)},
+            **{f"rasa-{i + 1}": rasa_command(port, endpoints, log)
+               for i, port in enumerate(profile.rasa_ports)},
+            "chat": chat_command(profile.chat_port, "127.0.0.1", profile.public_url, log),
+            "console": console_command(profile.console_port, profile.host, log),
+            "nginx": [NGINX, "-c", str(nginx), "-p", str(profile.run_dir), "-g", "daemon off;"],
+        }
+
+    def health_url(self, name: str) -> str:
+        kind, _, number = name.partition("-")
+        p = self.profile
+        return {
+            "actions": lambda: f"http://127.0.0.1:{p.actions_ports[int(number) - 1]}/health",
+            "rasa": lambda: f"http://127.0.0.1:{p.rasa_ports[int(number) - 1]}/",
+            "chat": lambda: f"http://127.0.0.1:{p.chat_port}/",
+            "console": lambda: f"http://127.0.0.1:{p.console_port}/login",
+            "nginx": lambda: f"http://127.0.0.1:{p.balancer_port}/",
+        }[kind]()
+
+    def start(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        for name, command in self.servers.items():
+            self.fleet.start(name, command)
+        deadline = time.monotonic() + timeout_s
+        for name in self.servers:
+            self.fleet.wait_until_up(self.health_url(name), deadline)
+
+    def kill(self, name: str) -> None:
+        self.fleet.kill(name)
+
+    def restart(self, name: str, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        self.fleet.restart(name)
+        self.fleet.wait_until_up(self.health_url(name), time.monotonic() + timeout_s, only=name)
+
+    def stop(self) -> None:
+        self.fleet.stop()
+
+    def keep_running(self) -> NoReturn:
+        """Starts a server again when it exits, as systemd or Kubernetes would."""
+        while True:
+            for name in self.fleet.exited():
+                code = self.fleet.processes[name].returncode
+                print(f"{name} exited with code {code}; starting it again in {RESTART_PAUSE_S} s",
+                      file=sys.stderr, flush=True)
+                time.sleep(RESTART_PAUSE_S)
+                self.fleet.restart(name)
+            time.sleep(1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    defaults = Profile()
+    parser.add_argument("--tracker-url", default=os.environ.get("TRACKER_DATABASE_URL", defaults.tracker_url))
+    parser.add_argument("--cases-url", default=os.environ.get("CASES_DATABASE_URL", defaults.cases_url))
+    parser.add_argument("--redis-url", default=os.environ.get("LOCK_STORE_URL", defaults.redis_url))
+    parser.add_argument("--host", default=defaults.host,
+                        help="address the load balancer and the staff console listen on")
+    parser.add_argument("--port-offset", type=int, default=0, help="added to every port")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO")
+    args = parser.parse_args()
+    profile = Profile(args.tracker_url, args.cases_url, args.redis_url, host=args.host,
+                      port_offset=args.port_offset, log_level=args.log_level)
+    try:
+        keys = prepare_local_key()
+        prepare_services(profile)
+    except DataKeyError as error:
+        print(f"not starting: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the operator gets one line, not a traceback
+        print(f"not starting: PostgreSQL or Redis is not usable: {error}", file=sys.stderr)
+        return 1
+    print(f"data key: the first of {keys.size} in {keys.source}", flush=True)
+    production = Production(profile)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("starting 2 action servers, 2 Rasa servers, the chat page, the staff console "
+              "and nginx…", flush=True)
+        production.start()
+        print(
+            "\nready:\n"
+            f"  chat page      {profile.public_url}/\n"
+            f"  REST channel   {profile.public_url}/webhooks/rest/webhook\n"
+            f"  socket.io      {profile.public_url}/socket.io/\n"
+            f"  Rasa servers   {', '.join(str(p) for p in profile.rasa_ports)}"
+            f" (actions through 127.0.0.1:{profile.actions_balancer_port})\n"
+            f"  action servers {', '.join(str(p) for p in profile.actions_ports)}\n"
+            f"  staff console  http://{profile.host}:{profile.console_port}/\n"
+            f"  logs and configuration: {profile.run_dir}\n"
+            "press Ctrl-C to stop everything\n",
+            flush=True,
+        )
+        production.keep_running()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        production.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
