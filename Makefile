@@ -25,7 +25,7 @@ help:
 	@echo "make migrate  bring the case database (CASES_DATABASE_URL, default var/cases.db) to the latest migration"
 	@echo "make retention [RETENTION_ARGS=--dry-run]  delete what is past its retention period (docs/privacy.md)"
 	@echo "make staff-user LOGIN=yamada ROLE=admin [NAME=山田太郎]  create a staff console account (asks for the password)"
-	@echo "make bench  NLU parse time of the lean and the stock GiNZA pipelines (writes bench/nlu_speed.md)"
+	@echo "make bench  the whole bot measured: NLU, end to end under load, memory, training (writes bench/RESULTS.md)"
 	@echo "make validate  check the training data (rasa data validate and bot/tools/checks.py)"
 	@echo "make evaluate  train if needed, score the held-out set, write reports/ (fails under the thresholds)"
 	@echo "make publish   evaluate, then put the model live in a bot started with TCN_HOT_RELOAD=1"
@@ -118,9 +118,11 @@ inbox-merge: setup
 retention: $(BIN)/.installed
 	$(PY) -m bot.tools.retention $(RETENTION_ARGS)
 
-# NLU parse time, lean against stock GiNZA pipeline, measured side by side.
-bench: setup
-	$(PY) -m bench.nlu_speed | tee bench/nlu_speed.md
+# The whole bot measured on this machine (bench/run.py): NLU lean against stock, end to
+# end at 1/10/50 conversations on SQLite and PostgreSQL, long conversations, start-up,
+# memory, where the time goes, training. Writes bench/RESULTS.md (about 25 minutes).
+bench: model
+	$(PY) -m bench.run
 
 clean:
 	rm -rf models var node_modules $(VENV)

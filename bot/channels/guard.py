@@ -8,6 +8,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot import logging_privacy
 from bot.channels import action_failures
+from bot.dialogue import action_response
 from bot.text import normalize
 
 # After normalization. Far above any real question or the form's longest answer
@@ -57,13 +58,14 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     return handle
 
 
-class LogHandlers:
+class PreparesServer:
     """Mixed into our channels: a channel is built before any other code of ours
-    runs in the Rasa server, so that is where log masking and the recorder of
-    failed actions are switched on."""
+    runs in the Rasa server, so that is where log masking, the recorder of failed
+    actions and the faster check of action-server responses are put in place."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         logging_privacy.install()
         action_failures.install()
+        action_response.install()
         return super().from_credentials(credentials)  # type: ignore[misc]

@@ -14,7 +14,7 @@ from typing import Any, Text
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.channels.guard import LogHandlers, OnNewMessage, guarded
+from bot.channels.guard import PreparesServer, OnNewMessage, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
             and isinstance(metadata, dict))
 
 
-class GuardedSocketIOInput(LogHandlers, SocketIOInput):
+class GuardedSocketIOInput(PreparesServer, SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = super().blueprint(guarded(on_new_message))
         assert self.sio is not None  # set by Rasa's blueprint()

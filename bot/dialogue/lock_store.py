@@ -7,7 +7,8 @@ process the two messages at once, and the tracker store keeps only one of them
 (measured: tests/test_production.py). Here each change is a Redis transaction
 that is retried when another server changed the lock in between (WATCH/MULTI),
 and a lock is deleted in the same transaction that removes its last ticket.
-endpoints.yml names this class as the lock store's `type`.
+The production profile's endpoints name this class as the lock store's `type`
+(bot/dialogue/endpoints.py).
 """
 
 from __future__ import annotations

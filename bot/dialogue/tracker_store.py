@@ -3,7 +3,8 @@
 Rasa 3.6 builds its engine without `pool_pre_ping`: after PostgreSQL restarts,
 every pooled connection is dead and the next message of each conversation fails.
 With the ping, a dead connection is replaced and the message goes through.
-endpoints.yml names this class as the tracker store's `type`.
+The production profile's endpoints name this class as the tracker store's `type`
+(bot/dialogue/endpoints.py).
 """
 
 from __future__ import annotations

@@ -31,9 +31,11 @@ def predict(parse: Parse, examples: list[Example]) -> list[Prediction]:
         result = parse(example.text)
         intent = result["intent"]
         best = next((r for r in result.get("intent_ranking", []) if r["name"] != FALLBACK), intent)
+        # str(): some classifiers (LogisticRegressionClassifier) name intents with numpy strings,
+        # which the YAML report cannot hold.
         predictions.append(Prediction(
-            example.text, example.intent, intent["name"], float(intent["confidence"]), example.where,
-            best["name"], float(best["confidence"])))
+            example.text, example.intent, str(intent["name"]), float(intent["confidence"]), example.where,
+            str(best["name"]), float(best["confidence"])))
         if number % PROGRESS_EVERY == 0 or number == len(examples):
             print(f"  parsed {number}/{len(examples)}", flush=True)
     return predictions

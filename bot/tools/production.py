@@ -24,15 +24,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, Optional
-from urllib.parse import urlsplit
+from typing import Any, NoReturn, Optional
 
 import jinja2
 import redis
-from sqlalchemy.engine import URL, make_url
+import yaml
+from sqlalchemy.engine import make_url
 
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
+from bot.dialogue.endpoints import lock_store_endpoint, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.databases import create_database
 from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
@@ -42,21 +43,6 @@ DEPLOY = ROOT / "deploy"
 RESTART_PAUSE_S = 5
 REPLICAS = 2
 NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") or "/usr/sbin/nginx"
-
-
-@dataclass(frozen=True)
-class RedisTarget:
-    host: str
-    port: int
-    db: int
-    password: Optional[str]
-    key_prefix: str
-
-    @classmethod
-    def from_url(cls, url: str, key_prefix: str) -> "RedisTarget":
-        parts = urlsplit(url)
-        return cls(parts.hostname or "127.0.0.1", parts.port or 6379,
-                   int(parts.path.strip("/") or 0), parts.password, key_prefix)
 
 
 @dataclass(frozen=True)
@@ -106,27 +92,33 @@ class Profile:
         return f"http://{host}:{self.balancer_port}"
 
 
-def _render(template: str, path: Path, **values: object) -> Path:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(DEPLOY),
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    path.write_text(environment.get_template(template).render(**values), encoding="utf-8")
-    path.chmod(0o600)  # the endpoints may hold database passwords
-    return path
+def endpoints(profile: Profile) -> dict[str, Any]:
+    """endpoints.yml of every Rasa server of the profile."""
+    return {
+        # The action servers, through nginx: one that is down is skipped.
+        "action_endpoint": {"url": f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"},
+        # Conversations in PostgreSQL, shared by the Rasa servers.
+        "tracker_store": tracker_store_endpoint(profile.tracker_url),
+        # One message of a conversation at a time, whichever server receives it.
+        "lock_store": lock_store_endpoint(profile.redis_url, profile.lock_prefix),
+    }
 
 
 def write_configuration(profile: Profile) -> tuple[Path, Path]:
-    """var/production/endpoints.yml and nginx.conf for this profile."""
+    """var/production/endpoints.yml and nginx.conf (from deploy/nginx.conf.j2)."""
     profile.run_dir.mkdir(parents=True, exist_ok=True)
-    tracker: URL = make_url(profile.tracker_url)
-    endpoints = _render("endpoints.production.yml.j2", profile.run_dir / "endpoints.yml",
-                        actions_balancer_port=profile.actions_balancer_port,
-                        tracker=tracker.set(port=tracker.port or 5432),
-                        redis=RedisTarget.from_url(profile.redis_url, profile.lock_prefix))
-    nginx = _render("nginx.conf.j2", profile.run_dir / "nginx.conf", run_dir=profile.run_dir,
-                    host=profile.host, balancer_port=profile.balancer_port,
-                    rasa_ports=profile.rasa_ports, actions_ports=profile.actions_ports,
-                    actions_balancer_port=profile.actions_balancer_port, chat_port=profile.chat_port)
-    return endpoints, nginx
+    endpoints_file = profile.run_dir / "endpoints.yml"
+    endpoints_file.write_text(yaml.safe_dump(endpoints(profile), allow_unicode=True), encoding="utf-8")
+    endpoints_file.chmod(0o600)  # may hold database passwords
+    template = jinja2.Environment(loader=jinja2.FileSystemLoader(DEPLOY),
+                                  undefined=jinja2.StrictUndefined).get_template("nginx.conf.j2")
+    nginx = profile.run_dir / "nginx.conf"
+    nginx.write_text(template.render(
+        run_dir=profile.run_dir, host=profile.host, balancer_port=profile.balancer_port,
+        rasa_ports=profile.rasa_ports, actions_ports=profile.actions_ports,
+        actions_balancer_port=profile.actions_balancer_port, chat_port=profile.chat_port,
+    ), encoding="utf-8")
+    return endpoints_file, nginx
 
 
 def prepare_services(profile: Profile) -> None:

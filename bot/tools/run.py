@@ -6,6 +6,7 @@ brought to the latest migration. Then four processes: the action server, the Ras
 channels), the chat page and the staff console. `make run` calls this after set-up and training.
 
     python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080] [--console-port 8081]
+                            [--tracker-db var/tracker.db | --tracker-url postgresql://…]
                             [--log-level DEBUG|INFO|WARNING | --debug]
 
 Every process masks personal data in its log output at every level (bot/logging_privacy.py).
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
+from bot.dialogue.endpoints import tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.model_server import MODEL, publish
 from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
@@ -44,11 +46,11 @@ class Ports:
     models: int | None = None
 
 
-def write_endpoints(ports: Ports, tracker_db: Path) -> Path:
-    """endpoints.yml with this run's action-server port and tracker database."""
+def write_endpoints(ports: Ports, tracker_url: str) -> Path:
+    """endpoints.yml with this run's action-server port and tracker store."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{ports.actions}/webhook"
-    endpoints["tracker_store"]["db"] = str(tracker_db)
+    endpoints["tracker_store"] = tracker_store_endpoint(tracker_url)
     if ports.models:
         # Rasa pulls from the model server and swaps in a new model when its ETag changes.
         endpoints["models"] = {"url": f"http://127.0.0.1:{ports.models}/model", "wait_time_between_pulls": 10}
@@ -83,7 +85,11 @@ def main() -> int:
     parser.add_argument("--console-port", type=int, default=8081)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address the chat page and the staff console listen on")
-    parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db")
+    parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db",
+                        help="the SQLite file of the conversations (tracker store)")
+    parser.add_argument("--tracker-url",
+                        help="the tracker store as an SQLAlchemy URL instead, for example "
+                             "postgresql://postgres@127.0.0.1:5432/tcn_tracker")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
                         help="log level of every process (personal data is masked at every level)")
     parser.add_argument("--debug", dest="log_level", action="store_const", const="DEBUG",
@@ -108,9 +114,10 @@ def main() -> int:
     migrate(cases_url)
     if ports.models:
         publish(MODEL)
-    endpoints = write_endpoints(ports, args.tracker_db.resolve())
+    tracker_url = args.tracker_url or f"sqlite:///{args.tracker_db.resolve()}"
+    endpoints = write_endpoints(ports, tracker_url)
     # The console reads conversations from the tracker store Rasa writes.
-    fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": f"sqlite:///{args.tracker_db.resolve()}"})
+    fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": tracker_url})
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -1,0 +1,44 @@
+"""Sections of endpoints.yml built from connection URLs.
+
+Kept apart from the store classes they name, so that the launchers
+(bot/tools/run.py, bot/tools/production.py) do not import Rasa to write them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+
+PINGING_TRACKER_STORE = "bot.dialogue.tracker_store.PingingSQLTrackerStore"
+ATOMIC_LOCK_STORE = "bot.dialogue.lock_store.AtomicRedisLockStore"
+
+
+def tracker_store_endpoint(url: str) -> dict[str, Any]:
+    """`tracker_store` for an SQLAlchemy URL: SQLite through Rasa's own SQL store,
+    a database server through the store that checks connections before use."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    endpoint: dict[str, Any] = {
+        "type": PINGING_TRACKER_STORE, "dialect": parsed.get_backend_name(),
+        "url": parsed.host or "127.0.0.1", "port": parsed.port or 5432,
+        "db": parsed.database, "username": parsed.username,
+    }
+    if parsed.password:
+        endpoint["password"] = parsed.password
+    return endpoint
+
+
+def lock_store_endpoint(redis_url: str, key_prefix: str) -> dict[str, Any]:
+    """`lock_store` for a redis:// URL. The key prefix (alphanumeric, Rasa's rule)
+    keeps two deployments on one Redis apart."""
+    parts = urlsplit(redis_url)
+    endpoint: dict[str, Any] = {
+        "type": ATOMIC_LOCK_STORE, "url": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379, "db": int(parts.path.strip("/") or 0), "key_prefix": key_prefix,
+    }
+    if parts.password:
+        endpoint["password"] = parts.password
+    return endpoint
