@@ -7,14 +7,15 @@ from rasa.shared.utils.common import class_from_module_path
 from bot.dialogue.endpoints import lock_store_endpoint, tracker_store_endpoint
 
 
-def test_sqlite_stays_on_rasas_own_store() -> None:
-    assert tracker_store_endpoint("sqlite:////srv/bot/tracker.db") == {
-        "type": "SQL", "dialect": "sqlite", "db": "/srv/bot/tracker.db"}
+def test_sqlite() -> None:
+    endpoint = tracker_store_endpoint("sqlite:////srv/bot/tracker.db")
+    assert class_from_module_path(endpoint["type"]).__name__ == "TunedSQLTrackerStore"
+    assert endpoint | {"type": None} == {"type": None, "dialect": "sqlite", "db": "/srv/bot/tracker.db"}
 
 
-def test_postgresql_uses_the_pinging_store() -> None:
+def test_postgresql() -> None:
     endpoint = tracker_store_endpoint("postgresql://bot:secret@db.internal:6543/tracker")
-    assert class_from_module_path(endpoint["type"]).__name__ == "PingingSQLTrackerStore"
+    assert class_from_module_path(endpoint["type"]).__name__ == "TunedSQLTrackerStore"
     assert endpoint | {"type": None} == {"type": None, "dialect": "postgresql", "url": "db.internal",
                                          "port": 6543, "db": "tracker", "username": "bot",
                                          "password": "secret"}

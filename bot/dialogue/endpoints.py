@@ -11,18 +11,17 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-PINGING_TRACKER_STORE = "bot.dialogue.tracker_store.PingingSQLTrackerStore"
+TUNED_TRACKER_STORE = "bot.dialogue.tracker_store.TunedSQLTrackerStore"
 ATOMIC_LOCK_STORE = "bot.dialogue.lock_store.AtomicRedisLockStore"
 
 
 def tracker_store_endpoint(url: str) -> dict[str, Any]:
-    """`tracker_store` for an SQLAlchemy URL: SQLite through Rasa's own SQL store,
-    a database server through the store that checks connections before use."""
+    """`tracker_store` for an SQLAlchemy URL (SQLite or a database server)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {"type": TUNED_TRACKER_STORE, "dialect": "sqlite", "db": parsed.database}
     endpoint: dict[str, Any] = {
-        "type": PINGING_TRACKER_STORE, "dialect": parsed.get_backend_name(),
+        "type": TUNED_TRACKER_STORE, "dialect": parsed.get_backend_name(),
         "url": parsed.host or "127.0.0.1", "port": parsed.port or 5432,
         "db": parsed.database, "username": parsed.username,
     }
