@@ -31,11 +31,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import psutil
 
@@ -65,7 +65,8 @@ class Size:
     train: bool
 
 
-FULL = Size(None, 3, True, {1: 5, 10: 30, 50: 100}, 200, 3, 1000, 10, ("embedded", "postgresql"), True)
+FULL = Size(None, 3, True, {1: 5, 10: 30, 50: 100}, 200, 3, 1000, 10,
+            ("embedded", "postgresql", "production"), True)
 TINY = Size(20, 1, False, {1: 1, 2: 2}, 10, 1, 10, 1, ("embedded",), False)
 
 
@@ -89,61 +90,103 @@ def _first_answer(rest_url: str) -> bool:
         return False
 
 
+ROLES = {"run actions": "action server", "rasa run": "Rasa server", "bot.webchat.server": "chat page",
+         "bot.console.server": "staff console", "nginx": "nginx"}
+
+
 @dataclass
 class Bot:
     url: str
     actions_url: str
-    process: subprocess.Popen
+    processes: Callable[[], list[psutil.Process]]
     first_answer_s: float
 
     def memory_mb(self) -> dict[str, float]:
-        """Resident memory of each server process, by role."""
-        roles = {"run actions": "action server", "rasa run": "Rasa server",
-                 "bot.webchat.server": "chat page", "bot.console.server": "staff console"}
+        """Resident memory by role: the largest process of each role (two Rasa servers
+        in the production profile each hold a whole model)."""
         found: dict[str, float] = {}
-        for child in psutil.Process(self.process.pid).children(recursive=True):
-            command = " ".join(child.cmdline())
-            role = next((name for key, name in roles.items() if key in command), None)
+        for process in self.processes():
+            command = " ".join(process.cmdline())
+            role = next((name for key, name in ROLES.items() if key in command), None)
             if role:
-                found[role] = found.get(role, 0) + child.memory_info().rss / 2**20
+                found[role] = max(found.get(role, 0), process.memory_info().rss / 2**20)
         return found
+
+
+def _wait_for_first_answer(url: str, started: float, alive: Callable[[], bool], log_file: str) -> float:
+    while not _first_answer(f"{url}/webhooks/rest/webhook"):
+        if not alive() or time.monotonic() - started > START_TIMEOUT_S:
+            raise RuntimeError(f"the bot did not start; see {log_file}")
+        time.sleep(0.25)
+    return time.monotonic() - started
+
+
+@contextmanager
+def _databases() -> Iterator[tuple[str, str]]:
+    """A fresh tracker database and case database on PostgreSQL, dropped afterwards."""
+    suffix = secrets.token_hex(4)
+    urls = (f"{POSTGRES}/bench_tracker_{suffix}", f"{POSTGRES}/bench_cases_{suffix}")
+    for url in urls:
+        create_database(url)
+    try:
+        yield urls
+    finally:
+        for url in urls:
+            drop_database(url)
 
 
 @contextmanager
 def running_bot(backend: str, workdir: Path) -> Iterator[Bot]:
-    """The bot as `make run` starts it, on free ports, with databases of its own."""
+    """The bot on free ports with databases of its own: `make run` (SQLite or
+    PostgreSQL), or the production profile (`make run-production`)."""
+    if backend == "production":
+        with _production(workdir) as bot:
+            yield bot
+        return
     ports = {name: _free_port() for name in ("rasa", "actions", "chat", "console")}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    args = ["--tracker-db", str(workdir / "tracker.db")]
-    databases: list[str] = []
-    if backend == "postgresql":
-        suffix = secrets.token_hex(4)
-        databases = [f"{POSTGRES}/bench_tracker_{suffix}", f"{POSTGRES}/bench_cases_{suffix}"]
-        for url in databases:
-            create_database(url)
-        args = ["--tracker-url", databases[0]]
-        env["CASES_DATABASE_URL"] = databases[1]
-    else:
-        env["CASES_DATABASE_URL"] = f"sqlite:///{workdir / 'cases.db'}"
-    output = (workdir / f"bot-{backend}.log").open("w")
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.tools.run", *args, "--log-level", "WARNING",
-         *[item for name, port in ports.items() for item in (f"--{name}-port", str(port))]],
-        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{ports['rasa']}"
-    try:
-        while not _first_answer(f"{url}/webhooks/rest/webhook"):
-            if process.poll() is not None or time.monotonic() - started > START_TIMEOUT_S:
-                raise RuntimeError(f"the bot did not start; see {output.name}")
-            time.sleep(0.25)
-        yield Bot(url, f"http://127.0.0.1:{ports['actions']}/webhook", process, time.monotonic() - started)
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        output.close()
-        for database in databases:
-            drop_database(database)
+    with ExitStack() as stack:
+        if backend == "postgresql":
+            tracker_url, env["CASES_DATABASE_URL"] = stack.enter_context(_databases())
+            args = ["--tracker-url", tracker_url]
+        else:
+            env["CASES_DATABASE_URL"] = f"sqlite:///{workdir / 'cases.db'}"
+            args = ["--tracker-db", str(workdir / "tracker.db")]
+        output = stack.enter_context((workdir / f"bot-{backend}.log").open("w"))
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.tools.run", *args, "--log-level", "WARNING",
+             *[item for name, port in ports.items() for item in (f"--{name}-port", str(port))]],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{ports['rasa']}"
+            first = _wait_for_first_answer(url, started, lambda: process.poll() is None, output.name)
+            yield Bot(url, f"http://127.0.0.1:{ports['actions']}/webhook",
+                      lambda: psutil.Process(process.pid).children(recursive=True), first)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@contextmanager
+def _production(workdir: Path) -> Iterator[Bot]:
+    from bot.tools.production import Production, Profile, free_port_offset, prepare_services
+
+    with _databases() as (tracker_url, cases_url), (workdir / "bot-production.log").open("w") as output:
+        profile = Profile(tracker_url, cases_url, lock_prefix=f"bench{secrets.token_hex(4)}",
+                          port_offset=free_port_offset(), log_level="WARNING", run_dir=workdir / "production")
+        prepare_services(profile)
+        production = Production(profile, output=output.fileno())
+        started = time.monotonic()
+        try:
+            for name, command in production.servers.items():
+                production.fleet.start(name, command)
+            url = f"http://127.0.0.1:{profile.balancer_port}"
+            first = _wait_for_first_answer(url, started, lambda: not production.fleet.exited(), output.name)
+            yield Bot(url, f"http://127.0.0.1:{profile.actions_balancer_port}/webhook",
+                      lambda: [psutil.Process(p.pid) for p in production.fleet.processes.values()], first)
+        finally:
+            production.stop()
 
 
 def load(url: str, *options: str) -> dict[str, Any]:

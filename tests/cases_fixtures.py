@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.cases.db import CaseStore, make_engine, migrate
+from bot.tools.databases import create_database, drop_database
 from bot.cases.tickets import NewRequest
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -49,18 +50,16 @@ def _admin_connection() -> psycopg2.extensions.connection:
 
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
-    """A database with a random name, dropped at the end; yields its URL."""
-    admin = _admin_connection()
-    admin.autocommit = True
-    name = f"cases_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    """A database with a random name, dropped at the end; yields its URL. Each step
+    opens its own connection: the production tests restart the server meanwhile."""
+    _admin_connection().close()  # fails the test, saying what to do, when unreachable
+    url = make_url(POSTGRES_ADMIN_URL).set(database=f"cases_test_{secrets.token_hex(6)}")
+    url_text = url.render_as_string(hide_password=False)
+    create_database(url_text)
     try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield url_text
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
+        drop_database(url_text)
 
 
 def set_connections_allowed(url: str, allowed: bool) -> None:

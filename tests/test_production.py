@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
 import subprocess
 import threading
 import time
@@ -27,25 +26,13 @@ import pytest
 
 from bot.channels.guard import ACTION_FAILED_REPLY
 from bot.tools.databases import create_database, drop_database
-from bot.tools.production import Production, Profile, prepare_services
+from bot.tools.production import Production, Profile, free_port_offset, prepare_services
 from tests.channel_client import socket_chat
 from tests.conftest import RestClient
 from tests.intake_chat import answer_until_summary, begin_request, new_sender, receipt_of, ticket_count, tickets_of
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 CONCURRENT_CONVERSATIONS = 50
-
-
-def _ports_free(profile: Profile) -> bool:
-    ports = [profile.balancer_port, profile.actions_balancer_port, profile.chat_port,
-             profile.console_port, *profile.rasa_ports, *profile.actions_ports]
-    for port in ports:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
 
 
 class ProductionBot(RestClient):
@@ -99,10 +86,8 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     suffix = secrets.token_hex(4)
     tracker_url = f"{POSTGRES}/tracker_test_{suffix}"
     cases_url = f"{POSTGRES}/cases_test_{suffix}"
-    offset = next(offset for offset in range(20000, 40000, 1000)
-                  if _ports_free(Profile(port_offset=offset)))
     profile = Profile(tracker_url=tracker_url, cases_url=cases_url,
-                      lock_prefix=f"tcntest{suffix}", port_offset=offset, run_dir=workdir)
+                      lock_prefix=f"tcntest{suffix}", port_offset=free_port_offset(), run_dir=workdir)
     log_path = workdir / "servers.log"
     for url in (tracker_url, cases_url):
         create_database(url)

@@ -20,6 +20,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -87,9 +88,28 @@ class Profile:
         return self.port(8081)
 
     @property
+    def ports(self) -> list[int]:
+        return [self.balancer_port, self.actions_balancer_port, self.chat_port, self.console_port,
+                *self.rasa_ports, *self.actions_ports]
+
+    @property
     def public_url(self) -> str:
         host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0") else self.host
         return f"http://{host}:{self.balancer_port}"
+
+
+def free_port_offset(first: int = 20000, last: int = 40000, step: int = 1000) -> int:
+    """A port offset at which every port of a profile is free (tests, benchmark)."""
+    def free(port: int) -> bool:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+            return True
+
+    return next(offset for offset in range(first, last, step)
+                if all(free(port) for port in Profile(port_offset=offset).ports))
 
 
 def endpoints(profile: Profile) -> dict[str, Any]:
