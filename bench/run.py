@@ -183,6 +183,9 @@ def _production(workdir: Path) -> Iterator[Bot]:
                 production.fleet.start(name, command)
             url = f"http://127.0.0.1:{profile.balancer_port}"
             first = _wait_for_first_answer(url, started, lambda: not production.fleet.exited(), output.name)
+            # The greeting needs no action server: the load waits until every server is up.
+            for name, health in production.health_urls.items():
+                production.fleet.wait_until_up(health, started + START_TIMEOUT_S)
             yield Bot(url, f"http://127.0.0.1:{profile.actions_balancer_port}/webhook",
                       lambda: [psutil.Process(p.pid) for p in production.fleet.processes.values()], first)
         finally:

@@ -161,40 +161,37 @@ class Production:
                             # The console reads transcripts from the tracker store.
                             "TRACKER_DATABASE_URL": profile.tracker_url}, output)
         log = profile.log_level
+        actions = {f"actions-{i + 1}": port for i, port in enumerate(profile.actions_ports)}
+        rasa = {f"rasa-{i + 1}": port for i, port in enumerate(profile.rasa_ports)}
         self.servers: dict[str, list[str]] = {
-            **{f"actions-{i + 1}": actions_command(port, log)
-               for i, port in enumerate(profile.actions_ports)},
-            **{f"rasa-{i + 1}": rasa_command(port, endpoints, log)
-               for i, port in enumerate(profile.rasa_ports)},
+            **{name: actions_command(port, log) for name, port in actions.items()},
+            **{name: rasa_command(port, endpoints, log) for name, port in rasa.items()},
             "chat": chat_command(profile.chat_port, "127.0.0.1", profile.public_url, log),
             "console": console_command(profile.console_port, profile.host, log),
             "nginx": [NGINX, "-c", str(nginx), "-p", str(profile.run_dir), "-g", "daemon off;"],
         }
-
-    def health_url(self, name: str) -> str:
-        kind, _, number = name.partition("-")
-        p = self.profile
-        return {
-            "actions": lambda: f"http://127.0.0.1:{p.actions_ports[int(number) - 1]}/health",
-            "rasa": lambda: f"http://127.0.0.1:{p.rasa_ports[int(number) - 1]}/",
-            "chat": lambda: f"http://127.0.0.1:{p.chat_port}/",
-            "console": lambda: f"http://127.0.0.1:{p.console_port}/login",
-            "nginx": lambda: f"http://127.0.0.1:{p.balancer_port}/",
-        }[kind]()
+        # What answers once each server is up.
+        self.health_urls: dict[str, str] = {
+            **{name: f"http://127.0.0.1:{port}/health" for name, port in actions.items()},
+            **{name: f"http://127.0.0.1:{port}/" for name, port in rasa.items()},
+            "chat": f"http://127.0.0.1:{profile.chat_port}/",
+            "console": f"http://127.0.0.1:{profile.console_port}/login",
+            "nginx": f"http://127.0.0.1:{profile.balancer_port}/",
+        }
 
     def start(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
         for name, command in self.servers.items():
             self.fleet.start(name, command)
         deadline = time.monotonic() + timeout_s
         for name in self.servers:
-            self.fleet.wait_until_up(self.health_url(name), deadline)
+            self.fleet.wait_until_up(self.health_urls[name], deadline)
 
     def kill(self, name: str) -> None:
         self.fleet.kill(name)
 
     def restart(self, name: str, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
         self.fleet.restart(name)
-        self.fleet.wait_until_up(self.health_url(name), time.monotonic() + timeout_s, only=name)
+        self.fleet.wait_until_up(self.health_urls[name], time.monotonic() + timeout_s, only=name)
 
     def stop(self) -> None:
         self.fleet.stop()
