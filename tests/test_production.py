@@ -157,6 +157,19 @@ def test_fifty_concurrent_requests_make_fifty_tickets(production: ProductionBot)
           f"split {served}")
 
 
+def test_status_lookup_after_a_request_in_the_same_conversation(production: ProductionBot) -> None:
+    """By then every call to the action servers carries a conversation of over 64 KiB
+    (nginx refused such calls with 413 before its internal listener allowed them)."""
+    sender = new_sender()
+    answer_until_summary(production, sender, "開示")
+    receipt = receipt_of(production.reply_text(sender, "はい"))
+    assert receipt is not None
+    assert "受付番号" in production.reply_text(sender, "受付状況を確認したいです")
+    assert "確認コード" in production.reply_text(sender, receipt.reference)
+    reply = production.reply_text(sender, receipt.code)
+    assert f"受付番号 {receipt.reference}" in reply and "「受付」" in reply
+
+
 def test_one_conversation_on_both_replicas_is_processed_one_message_at_a_time(
         production: ProductionBot) -> None:
     for _ in range(5):
