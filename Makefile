@@ -120,8 +120,9 @@ retention: $(BIN)/.installed
 
 # The whole bot measured on this machine (bench/run.py): NLU lean against stock, end to
 # end at 1/10/50 conversations on SQLite and PostgreSQL, long conversations, start-up,
-# memory, where the time goes, training. Writes bench/RESULTS.md (about 25 minutes).
-bench: model
+# memory, where the time goes, training; also the production profile (PostgreSQL, Redis,
+# nginx). Writes bench/RESULTS.md (about 25 minutes).
+bench: model nginx
 	$(PY) -m bench.run
 
 clean:
