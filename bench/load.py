@@ -75,8 +75,8 @@ def full_conversation(index: int) -> list[Step]:
         Step(_said("郵送でコピーを提出します"), "よろしいですか"),
         Step(_said("はい"), "受付番号", _remember_receipt),
         Step(_said("受付状況を確認したいです"), "受付番号"),
-        Step(lambda memory: memory.get("reference", "PR-00000000-XXXXXX"), "確認コード"),
-        Step(lambda memory: memory.get("code", "000000"), "受付"),
+        Step(lambda memory: memory["reference"], "確認コード"),
+        Step(lambda memory: memory["code"], "受付"),
     ]
 
 
@@ -108,7 +108,12 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
     for step in steps:
         if time.monotonic() > deadline:
             return
-        text = step.text(memory)
+        try:
+            text = step.text(memory)
+        except KeyError:  # the receipt never came: the lookup would make no sense
+            results.unexpected += 1
+            results.unexpected_replies.append(("(status lookup)", "a receipt earlier", "none"))
+            return
         started = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as response:
