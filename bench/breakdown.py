@@ -1,10 +1,16 @@
 """Where the time of a message goes, measured inside one Rasa agent.
 
-Loads the trained model in this process with a SQLite tracker store of its own and
-the action server of a running bot, plays the benchmark's conversations through
-`Agent.handle_message`, and times each phase of Rasa's message processing by
-wrapping the processor's methods (measurement only: nothing here is used by the
-bot). NLU and policies are split further by component of Rasa's graph.
+Loads the trained model in this process with the action server of a running bot,
+plays the benchmark's conversations through `Agent.handle_message`, and times each
+phase of Rasa's message processing by wrapping the processor's methods
+(measurement only: nothing here is used by the bot). NLU and policies are split
+further by component of Rasa's graph. Two set-ups take turns message by message,
+each with a SQLite tracker store of its own: Rasa as shipped (its SQL tracker
+store and trackers, its check of action-server responses, every event and the
+domain in every action-server call, RulePolicy's states of the whole conversation)
+and as the bot runs (bot/dialogue/: tracker_store and tracker, action_response,
+action_call with the selective domain, rule_policy). Each plays the same
+conversations, then one long conversation whose early and late turns are compared.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import asyncio
 import collections
 import functools
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.load import Step, full_conversation
-from bot.dialogue import action_response
+from bench.load import Step, full_conversation, long_conversation
+from bot.dialogue import action_call, action_response
+from bot.dialogue.endpoints import action_endpoint
+from bot.dialogue.rule_policy import WindowedRulePolicy
 
 ACTIONS = "custom actions (action server round trip)"
 # (phase, class path, method name); the phases do not overlap.
@@ -58,13 +67,9 @@ def _timed(totals: collections.Counter, key: str, method: Callable) -> Callable:
     return timed
 
 
-def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 10) -> dict[str, Any]:
-    """ms per message for each phase and each graph component, and the message count."""
-    from rasa.core.agent import Agent
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-    from rasa.core.tracker_store import SQLTrackerStore
+def _instrument() -> tuple[collections.Counter, collections.Counter]:
+    """Seconds spent per phase and per graph component, counting from now on."""
     from rasa.engine.graph import GraphNode
-    from rasa.utils.endpoints import EndpointConfig
 
     phases: collections.Counter = collections.Counter()
     components: collections.Counter = collections.Counter()
@@ -81,39 +86,108 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
             components[self._component_class.__name__] += time.perf_counter() - started
 
     GraphNode.__call__ = timed_node
-    agent = Agent.load(str(model), tracker_store=SQLTrackerStore(db=str(workdir / "breakdown.db")),
-                       action_endpoint=EndpointConfig(url=actions_url))
+    return phases, components
 
-    async def play(conversations: int, first: int) -> int:
-        count = 0
-        for index in range(first, first + conversations):
-            memory: dict[str, str] = {}
-            for step in full_conversation(index):
-                output = CollectingOutputChannel()
-                await agent.handle_message(UserMessage(step.text(memory), output, f"breakdown-{index}"))
-                _remember(step, output, memory)
-                count += 1
-        return count
 
-    def clear() -> None:
-        phases.clear()
-        components.clear()
+def _ms_per_message(seconds: collections.Counter, messages: int) -> dict[str, float]:
+    return {key: total / messages * 1000 for key, total in seconds.most_common()}
 
-    # Rasa's own check of action-server responses first, for comparison; then as the
-    # bot's Rasa server runs (bot/dialogue/action_response.py).
-    asyncio.run(play(1, 0))  # warm-up
-    clear()
-    messages = asyncio.run(play(2, 1))
-    rasas_check_ms = phases[ACTIONS] / messages * 1000
-    action_response.install()
-    clear()
-    messages = asyncio.run(play(conversations, 3))
-    return {
-        "messages": messages,
-        "actions_ms_with_rasas_check": rasas_check_ms,
-        "phases_ms": {phase: phases[phase] / messages * 1000 for phase, *_ in [*PHASES, ("total",)]},
-        "components_ms": {name: seconds / messages * 1000 for name, seconds in components.most_common()},
+
+def rule_policy(agent: Any) -> WindowedRulePolicy:
+    """The bot's rule policy in a loaded agent's graph."""
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    [policy] = [node._component for node in nodes if isinstance(node._component, WindowedRulePolicy)]
+    return policy
+
+
+def use_rasas_rule_states(policy: WindowedRulePolicy, rasas: bool) -> None:
+    """Make the policy build RulePolicy's states of the whole conversation, or its own again."""
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    if rasas:
+        policy._prediction_states = functools.partial(RulePolicy._prediction_states, policy)
+    else:
+        policy.__dict__.pop("_prediction_states", None)
+
+
+@dataclass
+class _Setup:
+    store: Any
+    endpoint: Any
+    rasas_methods: bool  # Rasa's own RemoteAction and RulePolicy methods instead of bot/dialogue's
+
+    def apply(self, agent: Any) -> None:
+        from rasa.core.actions.action import RemoteAction
+
+        agent.tracker_store = agent.processor.tracker_store = self.store
+        agent.action_endpoint = agent.processor.action_endpoint = self.endpoint
+        source = _RASAS_METHODS if self.rasas_methods else _BOTS_METHODS
+        for name, method in source.items():
+            setattr(RemoteAction, name, method)
+        use_rasas_rule_states(rule_policy(agent), self.rasas_methods)
+
+
+_RASAS_METHODS: dict[str, Any] = {}
+_BOTS_METHODS = {"_validate_action_result": action_response.validate_action_result,
+                 "_action_call_format": action_call.action_call_format}
+SETUPS = {"rasa": "Rasa as shipped", "bot": "as the bot runs"}
+
+
+def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 10,
+            turns: int = 200) -> dict[str, Any]:
+    """Per set-up: ms per message for each phase and graph component over the
+    benchmark's conversations, and for the early and the late turns of one
+    conversation of `turns` questions."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.dialogue.tracker_store import TunedSQLTrackerStore
+
+    _RASAS_METHODS.update({name: getattr(RemoteAction, name) for name in _BOTS_METHODS})
+    phases, components = _instrument()
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=actions_url))
+    setups = {
+        "rasa": _Setup(SQLTrackerStore(db=str(workdir / "breakdown-rasa.db")),
+                       EndpointConfig(url=actions_url), rasas_methods=True),
+        "bot": _Setup(TunedSQLTrackerStore(db=str(workdir / "breakdown-bot.db")),
+                      EndpointConfig(**action_endpoint(actions_url)), rasas_methods=False),
     }
+    for setup in setups.values():
+        setup.store.domain = agent.domain
+
+    async def play(scripts: list[list[Step]], prefix: str) -> dict[str, list[collections.Counter]]:
+        """Per set-up, each message's seconds per phase and component (one Counter)."""
+        spent: dict[str, list[collections.Counter]] = {name: [] for name in setups}
+        for index, steps in enumerate(scripts):
+            memory = {name: {} for name in setups}
+            for step in steps:
+                for name, setup in setups.items():
+                    setup.apply(agent)
+                    before = phases + components
+                    output = CollectingOutputChannel()
+                    text = step.text(memory[name])
+                    await agent.handle_message(UserMessage(text, output, f"{prefix}-{name}-{index}"))
+                    _remember(step, output, memory[name])
+                    spent[name].append((phases + components) - before)
+        return spent
+
+    asyncio.run(play([full_conversation(0)], "warm-up"))
+    played = asyncio.run(play([full_conversation(i) for i in range(1, 1 + conversations)], "mix"))
+    long = asyncio.run(play([long_conversation(turns)], "long"))
+    result: dict[str, Any] = {"messages": len(played["bot"]), "turns": turns}
+    for name, messages in played.items():
+        total = sum(messages, collections.Counter())
+        result[name] = {
+            "phases_ms": {phase: total[phase] / len(messages) * 1000 for phase, *_ in [*PHASES, ("total",)]},
+            "components_ms": {key: ms for key, ms in _ms_per_message(total, len(messages)).items()
+                              if key in components},
+            "early_ms": _ms_per_message(sum(long[name][3:6], collections.Counter()), 3),
+            "late_ms": _ms_per_message(sum(long[name][-3:], collections.Counter()), 3),
+        }
+    return result
 
 
 def _remember(step: Step, output: Any, memory: dict[str, str]) -> None:

@@ -260,7 +260,7 @@ def measure(size: Size, workdir: Path) -> dict[str, Any]:
                 measured["memory_after_load"] = bot.memory_mb()
                 log("  where the time goes (in-process agent, this bot's action server)")
                 results["breakdown"] = breakdown.measure(MODEL, bot.actions_url, workdir,
-                                                         size.breakdown_conversations)
+                                                         size.breakdown_conversations, size.turns)
             results["backends"][backend] = measured
     if size.train:
         results["training_s"] = training_time(workdir)
@@ -323,29 +323,49 @@ def report(results: dict[str, Any], size: Size) -> str:
             f"{_memory(after)} (after {measured['memory_conversations']['count']})" if after else "–"))
     if "training_s" in results:
         lines += ["", f"Full training (`rasa train --force`): **{results['training_s'] / 60:.1f} min**"]
-    lines += ["", "## Where the time of a message goes", "",
-              f"One Rasa agent in process, {results['breakdown']['messages']} messages of the conversations "
-              "above, SQLite tracker store, the running bot's action server; ms per message.", "",
-              _row("phase", "ms per message"), _row("---", "---")]
-    phases = results["breakdown"]["phases_ms"]
-    for phase, ms in phases.items():
-        if phase != "total":
-            lines.append(_row(phase, f"{ms:.2f}"))
-    other = phases["total"] - sum(ms for phase, ms in phases.items() if phase != "total")
-    lines += [_row("other (Rasa's own bookkeeping)", f"{other:.2f}"),
-              _row("**total**", f"**{phases['total']:.2f}**"), "",
-              f"Custom actions with Rasa's own check of the action server's response (jsonschema "
-              f"re-checks its schema on every call), same conversations, same run: "
-              f"**{results['breakdown']['actions_ms_with_rasas_check']:.2f} ms** per message, against "
-              f"{phases[breakdown.ACTIONS]:.2f} ms with the validator built once "
-              "(bot/dialogue/action_response.py), as the bot runs.", "",
-              _row("graph component (NLU and policies)", "ms per message"), _row("---", "---")]
-    lines += [_row(name, f"{ms:.2f}") for name, ms in results["breakdown"]["components_ms"].items()]
+    lines += _breakdown(results["breakdown"])
     lines += ["", "## Targets", "", _row("target", "measured", ""), _row("---", "---", "---")]
     lines += _targets(results)
     if ANALYSIS.exists() and size is FULL:
         lines += ["", ANALYSIS.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
+
+
+def _breakdown(measured: dict[str, Any]) -> list[str]:
+    names = list(breakdown.SETUPS)
+    lines = ["", "## Where the time of a message goes", "",
+             f"One Rasa agent in process, the running bot's action server, two set-ups taking turns "
+             f"message by message, each with a SQLite tracker store of its own: "
+             f"{breakdown.SETUPS['rasa']} (its SQL tracker store and trackers, its check of action-server "
+             f"responses, every event and the domain in every action-server call, RulePolicy's states of "
+             f"the whole conversation) and {breakdown.SETUPS['bot']} (bot/dialogue/). {measured['messages']} messages of the conversations above each; "
+             "ms per message.", "",
+             _row("phase", *(breakdown.SETUPS[name] for name in names)), _row(*["---"] * 3)]
+
+    def phase_rows(key: str) -> list[str]:
+        rows = [_row(phase, *(f"{measured[name][key].get(phase, 0):.2f}" for name in names))
+                for phase, *_ in breakdown.PHASES]
+        other = [measured[name][key].get("total", 0) - sum(measured[name][key].get(phase, 0)
+                                                            for phase, *_ in breakdown.PHASES)
+                 for name in names]
+        return rows + [_row("other (Rasa's own bookkeeping)", *(f"{ms:.2f}" for ms in other)),
+                       _row("**total**", *(f"**{measured[name][key].get('total', 0):.2f}**" for name in names))]
+
+    lines += phase_rows("phases_ms")
+    turns = measured["turns"]
+    lines += ["", f"The same phases at turns 4–6 and at the last three turns of one conversation of "
+              f"{turns} questions, ms per message:", "",
+              _row("phase", *(f"{breakdown.SETUPS[name]}, turn {turn}" for name in names
+                              for turn in ("5", str(turns)))), _row(*["---"] * 5)]
+    for phase in [phase for phase, *_ in breakdown.PHASES] + ["total"]:
+        lines.append(_row(phase, *(f"{measured[name][key].get(phase, 0):.2f}" for name in names
+                                   for key in ("early_ms", "late_ms"))))
+    components = measured["bot"]["components_ms"]
+    lines += ["", f"Graph components (NLU and policies), {breakdown.SETUPS['bot']}, ms per message:", "",
+              _row("graph component", "conversations above", f"turn {turns}"), _row(*["---"] * 3)]
+    lines += [_row(name, f"{ms:.2f}", f"{measured['bot']['late_ms'].get(name, 0):.2f}")
+              for name, ms in components.items()]
+    return lines
 
 
 def _memory(memory: Optional[dict[str, float]]) -> str:

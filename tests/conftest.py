@@ -60,11 +60,16 @@ def event_loop_for_agent() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture(scope="session")
-def parse(model_path: Path, event_loop_for_agent: asyncio.AbstractEventLoop):
-    """Parse a message with the trained model, in process."""
+def agent(model_path: Path) -> Any:
+    """The trained model loaded in this process (no tracker store, no action server)."""
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(model_path))
+    return Agent.load(str(model_path))
+
+
+@pytest.fixture(scope="session")
+def parse(agent: Any, event_loop_for_agent: asyncio.AbstractEventLoop):
+    """Parse a message with the trained model, in process."""
 
     def _parse(text: str) -> dict[str, Any]:
         return event_loop_for_agent.run_until_complete(agent.parse_message(text))

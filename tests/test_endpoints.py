@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa.shared.utils.common import class_from_module_path
 
-from bot.dialogue.endpoints import lock_store_endpoint, tracker_store_endpoint
+from bot.dialogue.endpoints import action_endpoint, lock_store_endpoint, tracker_store_endpoint
 
 
 def test_sqlite() -> None:
@@ -27,3 +27,13 @@ def test_redis_url_to_the_atomic_lock_store() -> None:
     assert endpoint | {"type": None} == {"type": None, "url": "cache.internal", "port": 6380, "db": 2,
                                          "key_prefix": "tcn", "password": "pw"}
     assert lock_store_endpoint("redis://127.0.0.1", "x")["db"] == 0
+
+
+def test_the_action_endpoint_of_make_run_and_of_the_production_profile_agree() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    embedded = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]
+    assert embedded == action_endpoint(embedded["url"])
+    assert action_endpoint("http://127.0.0.1:5050/webhook")["enable_selective_domain"] is True

@@ -1,16 +1,27 @@
-"""The tuned SQL tracker store on SQLite: WAL mode, and conversations kept as Rasa keeps them."""
+"""The tuned SQL tracker store (bot/dialogue/tracker_store.py): WAL mode on SQLite,
+and on SQLite and PostgreSQL alike, conversations read back exactly as Rasa's own
+store reads them, although it keeps the trackers it saved and reads only what is new."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any, Iterator
 
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.dialogue.endpoints import tracker_store_endpoint
 from bot.dialogue.tracker_store import TunedSQLTrackerStore
+from tests.cases_fixtures import fresh_postgres_database
+from tests.conftest import ROOT
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
 
 def test_sqlite_in_wal_mode_keeps_conversations(tmp_path: Path) -> None:
@@ -29,3 +40,145 @@ def test_sqlite_in_wal_mode_keeps_conversations(tmp_path: Path) -> None:
     with again.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     again.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+def _open(store_class: type, url: str, **extra: Any) -> Any:
+    config = tracker_store_endpoint(url)
+    del config["type"]
+    config["host"] = config.pop("url", None)  # Rasa's name for the endpoint's url
+    return store_class(domain=DOMAIN, **config, **extra)
+
+
+def _turn(tracker: DialogueStateTracker, number: int) -> None:
+    """One message and its answer, as Rasa's processor adds them."""
+    tracker.update(UserUttered(f"質問 {number}", {"name": "ask_purpose", "confidence": 0.9}))
+    tracker.update(SlotSet("request_kind", "開示" if number % 2 else "訂正"))
+    tracker.update(ActionExecuted("action_answer_question"))
+    tracker.update(BotUttered(f"答え {number}"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+async def _handle(store: Any, sender: str, number: int) -> DialogueStateTracker:
+    tracker = await store.get_or_create_tracker(sender)
+    _turn(tracker, number)
+    await store.save(tracker)
+    return tracker
+
+
+def _as_rasa_reads_it(url: str, sender: str) -> DialogueStateTracker:
+    rasas = _open(SQLTrackerStore, url)
+    try:
+        tracker = asyncio.run(rasas.retrieve(sender))
+    finally:
+        rasas.engine.dispose()
+    assert tracker is not None
+    return tracker
+
+
+def _same(ours: DialogueStateTracker, rasas: DialogueStateTracker) -> None:
+    assert [event.as_dict() for event in ours.events] == [event.as_dict() for event in rasas.events]
+    assert ours.current_slot_values() == rasas.current_slot_values()
+
+
+def test_a_kept_conversation_reads_back_as_rasa_reads_it(tracker_db: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_db)
+
+    async def conversation() -> DialogueStateTracker:
+        await _handle(store, "long", 0)  # a new conversation: created, then read from then on
+        kept = await _handle(store, "long", 1)
+        for number in range(2, 30):
+            assert await _handle(store, "long", number) is kept  # not read again
+        return kept
+
+    ours = asyncio.run(conversation())
+    _same(ours, _as_rasa_reads_it(tracker_db, "long"))
+    assert ours.get_slot("request_kind") == "開示"
+    store.engine.dispose()
+
+
+def test_two_servers_take_turns_on_one_conversation(tracker_db: str) -> None:
+    """Behind nginx, consecutive messages may reach different Rasa servers: each one
+    catches up with what the other stored."""
+    servers = [_open(TunedSQLTrackerStore, tracker_db), _open(TunedSQLTrackerStore, tracker_db)]
+
+    async def conversation() -> list[DialogueStateTracker]:
+        return [await _handle(servers[number % 2], "shared", number) for number in range(12)]
+
+    trackers = asyncio.run(conversation())
+    rasas = _as_rasa_reads_it(tracker_db, "shared")
+    _same(trackers[-1], rasas)
+    _same(trackers[-2], DialogueStateTracker.from_events("shared", list(rasas.events)[:-5], DOMAIN.slots))
+    assert len([event for event in rasas.events if isinstance(event, UserUttered)]) == 12
+    for server in servers:
+        server.engine.dispose()
+
+
+def test_a_conversation_deleted_meanwhile_is_not_served_from_memory(tracker_db: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_db)
+    asyncio.run(_handle(store, "deleted", 0))
+    asyncio.run(_handle(store, "deleted", 1))
+    with store.engine.begin() as connection:  # as `make retention` deletes a conversation
+        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'deleted'"))
+    assert asyncio.run(store.retrieve("deleted")) is None
+    store.engine.dispose()
+
+
+def test_a_new_session_is_read_as_rasa_reads_it(tracker_db: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_db)
+
+    async def two_sessions() -> DialogueStateTracker:
+        tracker = await _handle(store, "sessions", 0)
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        return await _handle(store, "sessions", 1)
+
+    ours = asyncio.run(two_sessions())
+    rasas = _as_rasa_reads_it(tracker_db, "sessions")
+    _same(ours, rasas)
+    assert [event.text for event in ours.events if isinstance(event, UserUttered)] == ["質問 1"]
+    store.engine.dispose()
+
+
+def test_a_tracker_in_use_is_not_handed_out_twice(tracker_db: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_db)
+
+    async def scenario() -> None:
+        await _handle(store, "busy", 0)
+        handling = await store.retrieve("busy")  # a message being handled
+        reading = await store.retrieve("busy")  # meanwhile, someone else reads
+        assert handling is not None and reading is not None and reading is not handling
+        _same(reading, handling)
+        _turn(handling, 1)
+        await store.save(handling)
+        again = await store.retrieve("busy")
+        assert again is not None
+        _same(again, handling)
+
+    asyncio.run(scenario())
+    _same(asyncio.run(_open(TunedSQLTrackerStore, tracker_db).retrieve("busy")),
+          _as_rasa_reads_it(tracker_db, "busy"))
+    store.engine.dispose()
+
+
+def test_at_most_cache_size_conversations_are_kept(tracker_db: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_db, cache_size=2)
+
+    async def scenario() -> None:
+        kept = {sender: await _handle(store, sender, 0) for sender in ("a", "b", "c")}
+        kept = {sender: await _handle(store, sender, 1) for sender in ("a", "b", "c")}
+        assert (await store.retrieve("c")) is kept["c"]
+        assert (await store.retrieve("a")) is not kept["a"]  # the oldest was dropped
+
+    asyncio.run(scenario())
+    store.engine.dispose()

@@ -8,7 +8,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot import logging_privacy
 from bot.channels import action_failures
-from bot.dialogue import action_response
+from bot.dialogue import action_call, action_response
 from bot.text import normalize
 
 # After normalization. Far above any real question or the form's longest answer
@@ -61,11 +61,13 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
 class PreparesServer:
     """Mixed into our channels: a channel is built before any other code of ours
     runs in the Rasa server, so that is where log masking, the recorder of failed
-    actions and the faster check of action-server responses are put in place."""
+    actions, the faster check of action-server responses and the smaller
+    action-server calls are put in place."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         logging_privacy.install()
         action_failures.install()
         action_response.install()
+        action_call.install()
         return super().from_credentials(credentials)  # type: ignore[misc]

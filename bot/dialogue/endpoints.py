@@ -15,6 +15,12 @@ TUNED_TRACKER_STORE = "bot.dialogue.tracker_store.TunedSQLTrackerStore"
 ATOMIC_LOCK_STORE = "bot.dialogue.lock_store.AtomicRedisLockStore"
 
 
+def action_endpoint(url: str) -> dict[str, Any]:
+    """`action_endpoint` for an action server's webhook URL: the domain is sent only
+    to the actions that read it (rasa_sdk's form validation)."""
+    return {"url": url, "enable_selective_domain": True}
+
+
 def tracker_store_endpoint(url: str) -> dict[str, Any]:
     """`tracker_store` for an SQLAlchemy URL (SQLite or a database server)."""
     parsed = make_url(url)

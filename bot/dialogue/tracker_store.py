@@ -9,16 +9,36 @@
   with `synchronous=NORMAL` a commit does not wait for the disk (a power cut can
   lose the last messages, never corrupt the file; an application crash loses
   nothing), and the staff console reads while Rasa writes.
+- Long conversations: Rasa reads and replays every event of the conversation for
+  each message and counts them again to save. The store keeps the trackers it
+  saved (bot/dialogue/tracker_cache.py); for the next message it reads only the
+  events stored after the kept tracker's last one (another Rasa server behind the
+  same database may have handled messages meanwhile) and saves only the new ones.
+  A kept tracker whose last event is gone from the database (deleted by `make
+  retention`) or that reaches a new session is read again the way Rasa does.
+  The trackers are bot/dialogue/tracker.py's, whose per-message work does not
+  grow with the conversation either.
 
 bot/dialogue/endpoints.py names this class as the tracker store's `type`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+import json
+from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted, deserialise_events
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.dialogue.tracker import IncrementalTracker
+from bot.dialogue.tracker_cache import Entry, TrackerCache
+
+# Idle conversations whose trackers a Rasa server keeps (a few MB at most).
+DEFAULT_CACHE_SIZE = 500
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
@@ -29,7 +49,8 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class TunedSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        self._cache = TrackerCache(int(cache_size))
         # Rasa passes the endpoint's `url` as `host`.
         super().__init__(**kwargs)
         url = self.engine.url
@@ -38,3 +59,88 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         if url.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Optional[Domain]) -> None:
+        # A new model may bring other slots: kept trackers were built with the old ones.
+        self._domain = domain or Domain.empty()
+        self._cache.clear()
+
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        return IncrementalTracker(sender_id, self.domain.slots, max_event_history=self.max_event_history)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        entry = self._cache.check_out(sender_id)
+        if entry is not None:
+            caught_up = False
+            try:
+                caught_up = self._catch_up(entry)
+            finally:
+                if not caught_up:
+                    self._cache.forget(sender_id)
+            if caught_up:
+                return entry.tracker
+        return self._load(sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        entry = self._cache.owner_of(tracker)
+        if entry is None:  # not a tracker this store handed out
+            await super().save(tracker)
+            self._cache.forget(tracker.sender_id)
+            return
+        new_events = list(itertools.islice(tracker.events, entry.stored, None))
+        try:
+            await super().save(tracker)  # stores what _additional_events yields
+        except Exception:
+            self._cache.forget(tracker.sender_id)
+            raise
+        last_id = self._last_id(tracker.sender_id) if new_events else entry.last_id
+        if last_id is None or any(isinstance(event, SessionStarted) for event in new_events):
+            self._cache.forget(tracker.sender_id)  # a new session: Rasa reads only its events
+            return
+        entry.stored, entry.last_id, entry.in_use = len(tracker.events), last_id, False
+        self._cache.hold(entry)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        entry = self._cache.owner_of(tracker)
+        if entry is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, entry.stored, None)
+
+    def _catch_up(self, entry: Entry) -> bool:
+        """Apply what was stored after the kept tracker; False if it cannot be."""
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            rows = session.execute(
+                sa.select(event.id, event.type_name, event.data)
+                .where(event.sender_id == entry.tracker.sender_id, event.id >= entry.last_id)
+                .order_by(event.id)).all()
+        if not rows or rows[0].id != entry.last_id:
+            return False
+        newer = rows[1:]
+        if any(row.type_name == SessionStarted.type_name for row in newer):
+            return False
+        for applied in deserialise_events([json.loads(row.data) for row in newer]):
+            entry.tracker.update(applied)
+        entry.stored, entry.last_id = len(entry.tracker.events), rows[-1].id
+        return True
+
+    def _load(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The conversation's current session read the way Rasa reads it, kept."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        if not rows:
+            return None
+        tracker = IncrementalTracker.from_dict(
+            sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+        self._cache.hold(Entry(tracker, len(tracker.events), rows[-1].id))
+        return tracker
+
+    def _last_id(self, sender_id: str) -> Optional[int]:
+        with self.session_scope() as session:
+            return session.execute(sa.select(sa.func.max(self.SQLEvent.id))
+                                   .where(self.SQLEvent.sender_id == sender_id)).scalar()

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
-from bot.dialogue.endpoints import lock_store_endpoint, tracker_store_endpoint
+from bot.dialogue.endpoints import action_endpoint, lock_store_endpoint, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.databases import create_database
 from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
@@ -116,7 +116,7 @@ def endpoints(profile: Profile) -> dict[str, Any]:
     """endpoints.yml of every Rasa server of the profile."""
     return {
         # The action servers, through nginx: one that is down is skipped.
-        "action_endpoint": {"url": f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"},
+        "action_endpoint": action_endpoint(f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"),
         # Conversations in PostgreSQL, shared by the Rasa servers.
         "tracker_store": tracker_store_endpoint(profile.tracker_url),
         # One message of a conversation at a time, whichever server receives it.
