@@ -61,8 +61,9 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
 class PreparesServer:
     """Mixed into our channels: a channel is built before any other code of ours
     runs in the Rasa server, so that is where log masking, the recorder of failed
-    actions, the faster check of action-server responses and the smaller
-    action-server calls are put in place."""
+    actions, the faster check of action-server responses, the smaller
+    action-server calls and the model loading without a training step are put in
+    place (the server loads the model after building its channels)."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -70,4 +71,7 @@ class PreparesServer:
         action_failures.install()
         action_response.install()
         action_call.install()
+        from bot.nlu import model_loading  # imports TensorFlow: only in the Rasa server
+
+        model_loading.install()
         return super().from_credentials(credentials)  # type: ignore[misc]
