@@ -94,6 +94,8 @@ def long_conversation(turns: int) -> list[Step]:
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    # (what was sent, the HTTP status or the exception), for the log.
+    error_reasons: list[tuple[str, str]] = field(default_factory=list)
     unexpected: int = 0
     # (what was sent, what the reply should have held, the reply's start), for the log.
     unexpected_replies: list[tuple[str, str, str]] = field(default_factory=list)
@@ -114,15 +116,19 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
             results.unexpected += 1
             results.unexpected_replies.append(("(status lookup)", "a receipt earlier", "none"))
             return
-        started = time.perf_counter()
+        started, body = time.perf_counter(), None
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as response:
-                body = await response.json() if response.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            body = None
+                if response.status == 200:
+                    body = await response.json()
+                else:
+                    reason = f"HTTP {response.status}"
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            reason = repr(error)
         elapsed = (time.perf_counter() - started) * 1000
         if body is None:
             results.errors += 1
+            results.error_reasons.append((text, reason))
             return  # the rest of this conversation would make no sense
         timings.append(elapsed)
         results.latencies_ms.append(elapsed)
@@ -170,6 +176,7 @@ def main() -> int:
     url = args.url.rstrip("/") + "/webhooks/rest/webhook"
     results, seconds = asyncio.run(run(url, scripts, args.concurrency, args.max_seconds))
     json.dump({"latencies_ms": results.latencies_ms, "seconds": seconds, "errors": results.errors,
+               "error_reasons": results.error_reasons,
                "unexpected": results.unexpected, "unexpected_replies": results.unexpected_replies,
                "by_conversation": results.by_conversation,
                "concurrency": args.concurrency, "conversations": len(scripts)}, sys.stdout)

@@ -24,10 +24,10 @@ import logging
 import os
 import platform
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -207,6 +207,8 @@ def load_levels(url: str, size: Size) -> dict[int, dict[str, Any]]:
         latencies = run["latencies_ms"]
         for sent, expected, reply in run["unexpected_replies"]:
             log(f"    unexpected reply to {sent!r} (wanted {expected!r}): {reply!r}")
+        for sent, reason in run["error_reasons"]:
+            log(f"    no reply to {sent!r}: {reason}")
         levels[concurrency] = {
             "conversations": conversations, "messages": len(latencies),
             "summary": Summary.of(latencies) if latencies else None,
@@ -416,8 +418,12 @@ def main() -> int:
     args = parser.parse_args()
     size = TINY if args.tiny else FULL
     quiet_rasa()
-    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        results = measure(size, Path(workdir))
+    # The servers' logs stay there after the run, to read when a figure looks wrong.
+    workdir = ROOT / "var" / ("bench-tiny" if args.tiny else "bench")
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    log(f"servers' logs and databases: {workdir}")
+    results = measure(size, workdir)
     args.out.write_text(report(results, size), encoding="utf-8")
     log(f"written: {args.out}")
     return 0
