@@ -93,11 +93,15 @@ def _ms_per_message(seconds: collections.Counter, messages: int) -> dict[str, fl
     return {key: total / messages * 1000 for key, total in seconds.most_common()}
 
 
-def rule_policy(agent: Any) -> WindowedRulePolicy:
-    """The bot's rule policy in a loaded agent's graph."""
+def component(agent: Any, kind: type) -> Any:
+    """The one component of this class in a loaded agent's graph."""
     nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    [policy] = [node._component for node in nodes if isinstance(node._component, WindowedRulePolicy)]
-    return policy
+    [found] = [node._component for node in nodes if isinstance(node._component, kind)]
+    return found
+
+
+def rule_policy(agent: Any) -> WindowedRulePolicy:
+    return component(agent, WindowedRulePolicy)
 
 
 def use_rasas_rule_states(policy: WindowedRulePolicy, rasas: bool) -> None:

@@ -116,7 +116,7 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
             results.unexpected += 1
             results.unexpected_replies.append(("(status lookup)", "a receipt earlier", "none"))
             return
-        started, body = time.perf_counter(), None
+        started, body, reason = time.perf_counter(), None, "an empty reply"
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as response:
                 if response.status == 200:

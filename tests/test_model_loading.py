@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from bench.breakdown import component
 from bot.nlu import model_loading
 from tests.conftest import heldout_examples
 
@@ -21,6 +22,12 @@ def _parses(agent: Any) -> list[tuple[str, float, list[tuple[str, str]]]]:
     return results
 
 
+def _diet(agent: Any) -> Any:
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    return component(agent, DIETClassifier)
+
+
 def test_same_parses_as_rasas_load(agent: Any, model_path: Path) -> None:
     from rasa.core.agent import Agent
 
@@ -29,6 +36,8 @@ def test_same_parses_as_rasas_load(agent: Any, model_path: Path) -> None:
         fast = Agent.load(str(model_path))
     finally:
         model_loading.uninstall()
+    # Loaded our way (no optimizer: no training step ran), not Rasa's.
+    assert _diet(fast).model.optimizer is None and _diet(agent).model.optimizer is not None
     ours, rasas = _parses(fast), _parses(agent)
     assert len(ours) > 600
     assert ours == rasas

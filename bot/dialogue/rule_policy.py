@@ -8,7 +8,7 @@ message does by turn 200 (bench/RESULTS.md). This policy replays the conversatio
 (which cheaply brings slots, form and latest message up to each point) but builds
 the states only for the last `longest rule` actions, and shares them between the
 two or three rule look-ups of one prediction. The rules and their verdicts are
-Rasa's own (tests/test_rule_policy.py compares both policies turn by turn).
+Rasa's own (tests/test_long_conversations.py compares both policies turn by turn).
 """
 
 from __future__ import annotations

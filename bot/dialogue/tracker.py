@@ -8,8 +8,8 @@ it several times per message (the session check, the loop check, each policy); a
 fold from where the last call stopped, which is the same fold as long as the
 conversation only grew since, and copies by reference to the same (immutable)
 event objects. The tracker store (bot/dialogue/tracker_store.py) makes these
-trackers; tests/test_tracker.py compares them with Rasa's after every event of
-real conversations.
+trackers; tests/test_long_conversations.py compares them with Rasa's after every
+event of real conversations.
 """
 
 from __future__ import annotations

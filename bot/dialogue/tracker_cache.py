@@ -60,6 +60,3 @@ class TrackerCache:
 
     def clear(self) -> None:
         self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)

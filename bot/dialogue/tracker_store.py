@@ -98,11 +98,12 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         except Exception:
             self._cache.forget(tracker.sender_id)
             raise
-        last_id = self._last_id(tracker.sender_id) if new_events else entry.last_id
-        if last_id is None or any(isinstance(event, SessionStarted) for event in new_events):
+        if any(isinstance(event, SessionStarted) for event in new_events):
             self._cache.forget(tracker.sender_id)  # a new session: Rasa reads only its events
             return
-        entry.stored, entry.last_id, entry.in_use = len(tracker.events), last_id, False
+        if new_events:
+            entry.last_id = self._last_id(tracker.sender_id)
+        entry.stored, entry.in_use = len(tracker.events), False
         self._cache.hold(entry)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
@@ -140,7 +141,8 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         self._cache.hold(Entry(tracker, len(tracker.events), rows[-1].id))
         return tracker
 
-    def _last_id(self, sender_id: str) -> Optional[int]:
+    def _last_id(self, sender_id: str) -> int:
+        """The id of the conversation's last stored event (there is one: just saved)."""
         with self.session_scope() as session:
             return session.execute(sa.select(sa.func.max(self.SQLEvent.id))
                                    .where(self.SQLEvent.sender_id == sender_id)).scalar()
