@@ -7,14 +7,17 @@ from collections import defaultdict
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.nlu.noise import NOISE
 from bot.policy.answers import Answer, default_answerer
+from bot.policy.responder import Context, Message, Responder
 
 ANSWERER = default_answerer()
-# Slots remembered across turns that answers may use for follow-up questions.
-CONTEXT_SLOTS = ("request_kind",)
+RESPONDER = Responder(ANSWERER)
+# What the latest answer was about (domain.yml): follow-ups are answered against it.
+TOPIC_SLOT, CLAUSES_SLOT = "answer_topic", "answer_clauses"
 
 
 def entities_of(tracker: Tracker) -> Dict[str, List[str]]:
@@ -24,8 +27,9 @@ def entities_of(tracker: Tracker) -> Dict[str, List[str]]:
     return dict(values)
 
 
-def _context(tracker: Tracker) -> Dict[str, List[str]]:
-    return {name: [tracker.get_slot(name)] for name in CONTEXT_SLOTS if tracker.get_slot(name)}
+def context_of(tracker: Tracker) -> Context:
+    return Context(tracker.get_slot(TOPIC_SLOT), tuple(tracker.get_slot(CLAUSES_SLOT) or ()),
+                   tracker.get_slot("request_kind"))
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
@@ -54,24 +58,43 @@ class _AnswerAction(Action, ABC):
         return list(self.events)
 
 
-class ActionAnswerQuestion(_AnswerAction):
-    """Answers the latest intent from the policy."""
+class ActionAnswerQuestion(Action):
+    """Answers the latest message from the policy, in the context of the
+    previous answer, and remembers what this answer was about."""
 
-    action_name = "action_answer_question"
+    def name(self) -> Text:
+        return "action_answer_question"
 
-    def answer(self, tracker: Tracker) -> Answer:
-        intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        return ANSWERER.answer(intent, entities_of(tracker), _context(tracker))
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = tracker.latest_message.get("intent") or {}
+        message = Message(
+            text=tracker.latest_message.get("text") or "",
+            intent=tracker.get_intent_of_latest_message(skip_fallback_intent=False) or "",
+            confidence=float(intent.get("confidence") or 0.0),
+            entities=entities_of(tracker),
+        )
+        reply = RESPONDER.respond(message, context_of(tracker))
+        for answer in reply.answers:
+            send(dispatcher, answer)
+        return [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
 
 
 class ActionAskWhichTopic(_AnswerAction):
-    """First stage of the two-stage fallback: the likely topics as buttons."""
+    """First stage of the two-stage fallback: the likely topics as buttons; for
+    a message that is no words at all (bot/nlu/noise.py), a request to rephrase."""
 
     action_name = "action_default_ask_affirmation"
 
     def answer(self, tracker: Tracker) -> Answer:
+        noise = tracker.latest_message.get(NOISE)
+        if noise == "foreign":
+            return ANSWERER.foreign_language()
+        if noise:
+            return ANSWERER.rephrase()
         ranking = tracker.latest_message.get("intent_ranking", [])
-        return ANSWERER.clarify([intent["name"] for intent in ranking])
+        return ANSWERER.clarify([intent["name"] for intent in ranking], tracker.latest_message.get("text") or "")
 
 
 class ActionAskRephrase(_AnswerAction):

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import ANSWERER, entities_of, send
+from actions.actions import ANSWERER, TOPIC_SLOT, entities_of, send
 from bot.cases.db import CaseStore
 from bot.intake import form as f
 from bot.intake import handoff as h
@@ -167,7 +167,8 @@ ASK_ACTIONS = [_asking_action(slot) for slot in (*f.ASKED, *s.ASKED, *h.ASKED)]
 
 class ActionStartIntake(Action):
     """Starts a fresh intake: clears any earlier one, gives it the idempotency
-    key of its ticket, and takes the kind from the message when it names one."""
+    key of its ticket, and takes the kind from the message when it names one,
+    else from the answer just given (「削除の手続きは？」→「じゃあ申し込みたい」)."""
 
     def name(self) -> Text:
         return "action_start_intake"
@@ -175,9 +176,13 @@ class ActionStartIntake(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
+        if not kinds and tracker.get_slot(TOPIC_SLOT) and tracker.get_slot("request_kind") in _form().kinds:
+            kinds = [tracker.get_slot("request_kind")]
         if len(set(kinds)) == 1:
             events.append(SlotSet(f.KIND, kinds[0]))
-        dispatcher.utter_message(text=WORDING["start"])
+            dispatcher.utter_message(text=WORDING["start_kind"].format(kind=kinds[0]))
+        else:
+            dispatcher.utter_message(text=WORDING["start"])
         return events
 
 

@@ -119,7 +119,7 @@ def test_a_configured_fee_is_shown_and_only_then() -> None:
 
 def test_account_number_question_gets_the_billing_purpose_only() -> None:
     answer = ANSWERER.answer("ask_purpose", {"data_item": ["口座番号"]})
-    assert "料金請求や収納業務" in answer.text
+    assert "料金の請求・収納" in answer.text
     assert "アンケート" not in answer.text
     assert answer.citations == ("2.(3)①",)
 
@@ -167,13 +167,20 @@ def test_silent_periods_are_said_to_be_unstated(topic: str) -> None:
     assert "記載されていません" in text and "0428-32-1351" in text
 
 
-def test_procedure_names_the_form_documents_fee_and_result() -> None:
-    text = ANSWERER.answer("ask_request_procedure", {"request_kind": ["開示"]}).text
-    for expected in ("内容をお知らせする", "当社所定の書式", "運転免許証", "委任状",
-                     "手数料", "しないことがあります", "遅滞なく"):
+def test_procedure_answer_is_short_and_offers_the_steps_and_the_form() -> None:
+    answer = ANSWERER.answer("ask_request_procedure", {"request_kind": ["開示"]})
+    for expected in ("内容をお知らせする", "当社所定の書式", "このチャット"):
+        assert expected in answer.text
+    assert len(answer.text) <= 250 and answer.citations == ("5.(1)",)
+    assert [b.payload for b in answer.buttons][:2] == [
+        "/ask_more_detail", '/request_privacy_action{"request_kind":"開示"}']
+
+
+def test_procedure_steps_name_the_form_documents_fee_and_result() -> None:
+    text = ANSWERER.procedure_steps(["開示"]).text
+    for expected in ("当社所定の書式", "運転免許証", "委任状", "手数料", "しないことがあります", "遅滞なく"):
         assert expected in text
-    correction = ANSWERER.answer("ask_request_procedure", {"request_kind": ["訂正"]}).text
-    assert "手数料" not in correction
+    assert "手数料" not in ANSWERER.procedure_steps(["訂正"]).text
 
 
 def test_out_of_scope_is_not_answered_as_a_policy_topic() -> None:
@@ -206,3 +213,40 @@ def test_clarify_falls_back_to_the_main_topics_when_the_ranking_has_none() -> No
     answer = ANSWERER.clarify(["nlu_fallback"])
     assert [b.payload for b in answer.buttons] == [
         "/ask_definition", "/ask_purpose", "/ask_request_procedure", "/out_of_scope"]
+
+
+# What a summary may not invent: numbers (with circled ones), Latin words and
+# addresses, katakana words and 「」-quoted terms.
+_SUMMARY_FACTS = re.compile(r"[0-9][0-9.,\-]*|[①-⑩]|[A-Za-z][\w.@\-]*|[ァ-ヶー]{2,}|「[^」]+」")
+
+
+def _source_text(node) -> str:
+    """What a node's summary may restate: its own text, its items' (a section
+    without text of its own is summarised from its items) and, for 11, the contact."""
+    parts = [node.ref, node.title, node.text, *(_source_text(child) for child in node.children)]
+    parts.extend(str(value) for value in node.facts.get("contact", {}).values())
+    return re.sub(r"\s", "", "".join(parts))
+
+
+@pytest.mark.parametrize("node", [n for n in POLICY.walk()], ids=lambda n: n.ref)
+def test_every_clause_has_a_summary_that_only_restates_it(node) -> None:
+    assert node.summary, f"{node.ref} has no summary"
+    assert len(node.summary) <= 160, node.ref
+    assert len(node.words) >= 3, f"{node.ref}: too few customer words"
+    source = _source_text(node)
+    invented = [fact for fact in _SUMMARY_FACTS.findall(node.summary) if fact.strip("「」") not in source]
+    assert not invented, f"{node.ref}: {invented} is not in the clause"
+
+
+def test_the_fact_check_of_summaries_can_fail() -> None:
+    node = POLICY["5.(3)"]
+    assert "1,000" not in _source_text(node)
+    assert [f for f in _SUMMARY_FACTS.findall("手数料は1,000円です") if f not in _source_text(node)] == ["1,000"]
+
+
+def test_every_answer_cites_the_clauses_it_restates() -> None:
+    """A summary in an answer comes with the citation of its own clause."""
+    for _, answer in every_answer(ANSWERER):
+        for node in POLICY.walk():
+            if node.summary and node.summary in answer.text:
+                assert node.ref in answer.citations, (answer.topic, node.ref)

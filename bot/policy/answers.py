@@ -1,9 +1,15 @@
 """Answers to customers' questions, built from the policy and its wording file.
 
-`Answerer.answer(intent, entities, context)` knows nothing of Rasa: it takes the
-recognized intent, the entity values of the latest message and the
-conversation's remembered values, and returns the text, the sections cited
-and any buttons.
+`Answerer.answer(intent, entities, context, text)` knows nothing of Rasa: it
+takes the recognized intent, the entity values of the latest message, the
+conversation's remembered values and the message itself, and returns the text,
+the clauses cited and the buttons that offer the next steps.
+
+An answer gives the point asked first, in a few sentences: the clause that
+answers the question (chosen by bot/policy/ranker.py within the topic's
+`scope`) in its plain-language summary, cited; the verbatim text, the request
+form and the contact point are one button away. Whole sections are shown only
+when asked for (`full=True`: 「もっと詳しく」「原文を見る」「全部教えて」).
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import yaml
 
 from bot.policy.document import Node, Policy, load_policy
+from bot.policy.ranker import ClauseRanker, subtree
 from bot.settings import CompanySettings
 
 ANSWERS_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "answers.yml"
@@ -24,6 +31,11 @@ Entities = Mapping[str, Sequence[str]]
 
 # Topics never offered as a guess of what the customer meant.
 _NOT_OFFERED = {"out_of_scope"}
+# Payloads of the buttons under answers (intents of domain.yml).
+MORE_DETAIL = "/ask_more_detail"
+FILE_REQUEST = "/request_privacy_action"
+CONTACT = "/ask_contact"
+HUMAN = "/ask_human"
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,9 @@ class Button:
 
 @dataclass(frozen=True)
 class Answer:
+    """One bot message: `topic` is the intent answered, `citations` the refs of
+    the clauses used, in the order cited ("3.(5)", "5.(2)⑤")."""
+
     topic: str
     text: str
     citations: tuple[str, ...] = ()
@@ -48,6 +63,10 @@ class _Draft:
     cited: list[str] = field(default_factory=list)
     contact: bool = False
     buttons: list[Button] = field(default_factory=list)
+    # Offer the verbatim text of what was cited.
+    full_text: bool = False
+    # Offer to file a request of these kinds.
+    kinds: list[str] = field(default_factory=list)
 
     def say(self, *lines: str) -> None:
         self.paragraphs.extend(line for line in lines if line)
@@ -56,35 +75,50 @@ class _Draft:
         self.cited.extend(ref for ref in refs if ref not in self.cited)
 
 
+Renderer = Callable[[_Draft, Mapping[str, Any], Entities, Entities, str], None]
+
+
 class Answerer:
     def __init__(
         self,
         policy: Policy,
         wording: Mapping[str, Any],
         settings: CompanySettings = CompanySettings(),
+        ranker: Optional[ClauseRanker] = None,
     ) -> None:
         self.policy = policy
         self.wording = wording
         self.topics: Mapping[str, Mapping[str, Any]] = wording["topics"]
         self.settings = settings
-        self._special: dict[str, Callable[[_Draft, Mapping[str, Any], Entities, Entities], None]] = {
+        self.ranker = ranker or ClauseRanker(policy)
+        self._owner = _owners(policy, self.topics)
+        self._special: dict[str, Renderer] = {
             "ask_definition": self._definition,
             "ask_purpose": self._purpose,
             "ask_documents": self._documents,
             "ask_fee": self._fee,
             "ask_refusal": self._refusal,
             "ask_request_procedure": self._procedure,
+            "complain": self._complaint,
             "out_of_scope": self._out_of_scope,
         }
 
-    def clarify(self, ranked_intents: Sequence[str], limit: int = 3) -> Answer:
-        """Offer the likeliest topics (intents in ranking order) as buttons,
-        completed from the main topics when the ranking has too few.
+    # -- what the customer may have meant ----------------------------------
+
+    def topic_of(self, ref: str) -> Optional[str]:
+        """The topic whose scope holds `ref` most closely (None outside every scope)."""
+        return self._owner.get(ref)
+
+    def clarify(self, ranked_intents: Sequence[str], text: str = "", limit: int = 3) -> Answer:
+        """Offer the likeliest topics as buttons: first those of the clauses that
+        best match `text`, then the intents in ranking order, completed from
+        the main topics when both have too few.
 
         The last button answers "none of these" with out_of_scope, which Rasa's
         two-stage fallback takes as a no and asks the customer to rephrase.
         """
-        offered = [*ranked_intents, *self.wording["main_topics"]]
+        by_clause = [self.topic_of(ranked.ref) for ranked in self.ranker.rank(text, limit=limit)] if text else []
+        offered = [*by_clause, *ranked_intents, *self.wording["main_topics"]]
         labels = {intent: spec["label"] for intent, spec in {**self.topics, **self.wording["forms"]}.items()}
         candidates = list(dict.fromkeys(
             intent for intent in offered if intent in labels and intent not in _NOT_OFFERED
@@ -96,22 +130,97 @@ class Answerer:
     def rephrase(self) -> Answer:
         return Answer("rephrase", self.wording["rephrase"])
 
+    def foreign_language(self) -> Answer:
+        """A message not in Japanese: the same request to rephrase, in both languages."""
+        return Answer("rephrase", self.wording["foreign"].format(**self.policy.fact("11", "contact")))
+
+    # -- answers -----------------------------------------------------------
+
     def answer(
-        self, intent: str, entities: Entities = {}, context: Entities = {}
+        self,
+        intent: str,
+        entities: Entities = {},
+        context: Entities = {},
+        text: str = "",
+        full: bool = False,
+        lead: str = "",
     ) -> Answer:
-        """Answer `intent`; `entities` are from the latest message, `context`
-        holds values remembered from earlier turns (used for follow-ups)."""
+        """Answer `intent` about the message `text`.
+
+        `entities` are from the latest message, `context` holds values
+        remembered from earlier turns (used for follow-ups); `full` shows the
+        whole text of the topic instead of the clause asked about; `lead` is a
+        first line said before everything (an apology, a reassurance).
+        """
         topic = self.topics[intent]
         draft = _Draft(contact=bool(topic.get("contact")))
-        render = self._special.get(intent, self._general)
-        render(draft, topic, entities, context)
+        draft.say(lead)
+        if full:
+            self._whole(draft, topic)
+        else:
+            render = self._special.get(intent, self._general)
+            render(draft, topic, entities, context, text)
         draft.say(*topic.get("notes", []))
         return self._finish(intent, draft)
 
+    def clause(self, intent: str, ref: str, lead: str = "") -> Answer:
+        """Answer `intent` with the clause `ref` (chosen by the caller)."""
+        topic = self.topics[intent]
+        draft = _Draft(contact=bool(topic.get("contact")))
+        draft.say(lead)
+        self._summarise(draft, self.policy[ref])
+        draft.say(*topic.get("notes", []))
+        return self._finish(intent, draft)
+
+    def full_text(self, intent: str, refs: Sequence[str]) -> Answer:
+        """The verbatim text of `refs` (what the previous answer summarised)."""
+        draft = _Draft()
+        known = [ref for ref in refs if ref in self.policy and ref != "11"]
+        if not known:
+            return self.answer(intent, full=True)
+        draft.say(self.wording["full_text_intro"].format(citation=self.policy.cite(known)))
+        for ref in _outermost(known):
+            draft.say(_render_node(self.policy[ref]))
+        draft.cite(*known)
+        draft.contact = "11" in refs
+        return self._finish(intent, draft)
+
+    def no_previous_answer(self) -> Answer:
+        buttons = self.clarify([]).buttons[:-1]
+        return Answer("clarify", self.wording["no_previous_answer"], buttons=buttons)
+
     # -- building blocks --------------------------------------------------
 
-    def _general(self, draft: _Draft, topic: Mapping[str, Any], *_: Entities) -> None:
-        """The topic's intro and quotes, citing `cite` or else what was quoted."""
+    def focus(self, topic: Mapping[str, Any], text: str) -> Optional[Node]:
+        """The clause of `topic`'s scope that `text` asks about, if any word points to one."""
+        scope = topic.get("scope")
+        if not scope or not text:
+            return None
+        ranked = self.ranker.rank(text, within=scope, limit=1)
+        return self.policy[ranked[0].ref] if ranked else None
+
+    def _general(self, draft: _Draft, topic: Mapping[str, Any], _: Entities, __: Entities, text: str) -> None:
+        """The clause asked about, else the first node of the topic's scope, summarised."""
+        node = self.focus(topic, text)
+        if node is None and topic.get("scope"):
+            node = self.policy[topic["scope"][0]]
+        if node is None:
+            draft.say(topic["intro"])
+            draft.cite(*topic.get("cite", []))
+            return
+        self._summarise(draft, node)
+
+    def _summarise(self, draft: _Draft, node: Node) -> None:
+        """`node` in its plain summary (its text where none is written), cited,
+        with its verbatim text one button away."""
+        draft.say(node.summary or _render_node(node))
+        draft.cite(node.ref)
+        draft.full_text = bool(node.summary)
+        if node.ref.startswith("11") or node.ref == "9" or node.ref == "12":
+            draft.contact = True
+
+    def _whole(self, draft: _Draft, topic: Mapping[str, Any]) -> None:
+        """The topic's intro and everything it quotes (a whole section)."""
         draft.say(topic["intro"])
         self._quote(draft, topic.get("quote", []), cite=False)
         draft.cite(*topic.get("cite", topic.get("quote", [])))
@@ -124,13 +233,22 @@ class Answerer:
 
     def _finish(self, intent: str, draft: _Draft) -> Answer:
         paragraphs = list(draft.paragraphs)
+        buttons = list(draft.buttons)
         if draft.contact:
             paragraphs.append(self.contact_block())
             if not draft.cited:
                 draft.cite("11")
         if draft.cited:
             paragraphs.append(self.citation(draft.cited))
-        return Answer(intent, "\n".join(paragraphs), tuple(draft.cited), tuple(draft.buttons))
+        labels = self.wording["buttons"]
+        if draft.full_text:
+            buttons.append(Button(labels["full_text"], MORE_DETAIL))
+        for kind in draft.kinds:
+            payload = f'{FILE_REQUEST}{{"request_kind":"{kind}"}}'
+            buttons.append(Button(labels["file_kind"].format(kind=kind), payload))
+        if not draft.contact and intent != "ask_contact":
+            buttons.append(Button(labels["contact"], CONTACT))
+        return Answer(intent, "\n".join(paragraphs), tuple(draft.cited), tuple(_unique(buttons)))
 
     def citation(self, refs: Sequence[str]) -> str:
         """「（出典：セキュリティポリシー 5.(2)）」"""
@@ -145,24 +263,33 @@ class Answerer:
             return topic["amount_configured"].format(fee=self.settings.disclosure_fee), False
         return topic["amount_not_stated"], True
 
+    def _kinds(self, entities: Entities) -> list[str]:
+        known = self.policy.fact("5.(1)", "request_kinds")
+        return [kind for kind in dict.fromkeys(entities.get("request_kind", [])) if kind in known]
+
     # -- topics that depend on entities -----------------------------------
 
-    def _definition(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
+    def _definition(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                    text: str) -> None:
         listed = self.policy.fact("1.(1)", "data_items")
         items = [item for item in entities.get("data_item", []) if item in listed]
-        if items:
+        node = self.focus(topic, text)
+        # 「名前だけじゃ誰かわからない情報でも」 is about 1.(2)/(3), whatever item it names.
+        if items and (node is None or node.ref in ("1", "1.(1)")):
             draft.say(topic["item"].format(item="・".join(items)))
-            self._quote(draft, ["1.(1)"])
+            draft.cite("1.(1)")
+            draft.full_text = True
         else:
-            self._general(draft, topic)
+            self._summarise(draft, node or self.policy["1"])
 
-    def _purpose(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
+    def _purpose(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                 text: str) -> None:
         purposes = list(self.policy["2.(3)"].children)
         for item in dict.fromkeys(entities.get("data_item", [])):
             using = [node for node in purposes if item in node.facts["uses"]]
             if using:
-                draft.say(topic["item"].format(item=item))
-                self._quote(draft, [node.ref for node in using])
+                draft.say(topic["item"].format(item=item), *_purposes(using))
+                draft.cite(*(node.ref for node in using))
             else:
                 draft.say(topic["item_without_purpose"].format(item=item))
                 draft.cite("2.(3)")
@@ -170,22 +297,31 @@ class Answerer:
         for purpose in dict.fromkeys(entities.get("purpose", [])):
             matching = [node for node in purposes if purpose in node.facts["purposes"]]
             if matching:
-                draft.say(topic["purpose"].format(purpose=purpose))
-                self._quote(draft, [node.ref for node in matching])
-        if not draft.paragraphs:
-            self._general(draft, topic)
+                draft.say(topic["purpose"].format(purpose=purpose), *_purposes(matching))
+                draft.cite(*(node.ref for node in matching))
+        if draft.paragraphs and draft.cited:
+            draft.full_text = True
+            return
+        node = self.focus(topic, text)
+        if node is not None and node.ref not in ("2.(2)", "2.(3)"):
+            self._summarise(draft, node)
+            return
+        draft.say(topic["intro"], *(_label(node) for node in purposes))
+        draft.cite("2.(3)")
+        draft.full_text = True
 
-    def _documents(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
+    def _documents(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                   text: str) -> None:
         requesters = entities.get("requester", [])
         documents_node = self.policy["5.(2)"]
         proxy_node = documents_node.children[-1]
         if "法定代理人" in requesters:
             draft.say(topic["legal_representative"])
-            self._quote(draft, [proxy_node.ref])
+            draft.cite(proxy_node.ref)
+            draft.full_text = True
             return
         if "代理人" in requesters:
-            draft.say(topic["proxy"])
-            self._quote(draft, [proxy_node.ref])
+            self._summarise(draft, proxy_node)
             return
         accepted = {
             document: node
@@ -199,15 +335,21 @@ class Answerer:
                 draft.say(topic["other_document"].format(document=document))
                 draft.contact = True
         if not draft.paragraphs:
+            node = self.focus(topic, text)
+            if node is not None and node is proxy_node:
+                self._summarise(draft, node)
+                return
             draft.say(topic["intro"])
-        draft.say(*(_render_node(node) for node in documents_node.children))
+        draft.say("、".join(f"{child.number}{child.text}" for child in documents_node.children[:-1]))
         draft.cite(documents_node.ref)
+        draft.full_text = True
 
-    def _fee(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities) -> None:
-        kinds = list(entities.get("request_kind", [])) or list(context.get("request_kind", []))
+    def _fee(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+             text: str) -> None:
+        kinds = self._kinds(entities) or self._kinds(context)
         charged = self.policy.fact("5.(3)", "fee_applies_to")
         needs_amount = not kinds
-        for kind in dict.fromkeys(kinds):
+        for kind in kinds:
             if kind in charged:
                 draft.say(topic["kind_with_fee"].format(kind=kind))
                 needs_amount = True
@@ -215,23 +357,53 @@ class Answerer:
                 draft.say(topic["kind_without_fee"].format(kind=kind))
         if not kinds:
             draft.say(topic["intro"])
-        self._quote(draft, topic["quote"])
+        draft.cite("5.(3)")
+        draft.full_text = True
         if needs_amount:
             sentence, ask = self._fee_amount(topic)
             draft.say(sentence)
             draft.contact = draft.contact or ask
 
-    def _refusal(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
-        node = self.policy["5.(1)"]
-        draft.say(topic["intro"], node.facts["refusal_lead"])
-        draft.say(*(_render_node(child) for child in node.children))
-        draft.cite(node.ref, "5.(4)")
+    def _refusal(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                 text: str) -> None:
+        node = self.focus(topic, text)
+        if node is not None:
+            self._summarise(draft, node)
+            return
+        request = self.policy["5.(1)"]
+        draft.say(topic["intro"], request.facts["refusal_lead"])
+        draft.say(*(f"{child.number}{child.text}" for child in request.children))
+        draft.cite(request.ref, "5.(4)")
 
-    def _procedure(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
-        kinds = list(dict.fromkeys(entities.get("request_kind", [])))
+    def _procedure(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                   text: str) -> None:
+        """How to request: what the kind means, the form, that it can be filed
+        here; documents, fee and result are one button away (「原文を見る」
+        shows all steps)."""
+        kinds = self._kinds(entities)
+        node = self.focus(topic, text)
+        if not kinds and node is not None and node.ref not in ("5", "5.(1)"):
+            owner = self.topic_of(node.ref)
+            if owner and owner != "ask_request_procedure":
+                # 「開示請求に何が必要？」: the clause of another part of section 5.
+                self._summarise(draft, node)
+                return
+        request = self.policy["5.(1)"]
+        draft.say(*(topic["meanings"][kind] for kind in kinds))
+        draft.say(topic["short"].format(kind="・".join(kinds)) if kinds else topic["short_any"])
+        draft.cite(request.ref)
+        draft.kinds.extend(kinds)
+        if not kinds:
+            draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
+        draft.full_text = True
+
+    def procedure_steps(self, kinds: Sequence[str]) -> Answer:
+        """Every step of a request (form, documents, fee, checks, refusal,
+        result): the detail behind the short procedure answer."""
+        topic = self.topics["ask_request_procedure"]
+        draft = _Draft(contact=True)
         request = self.policy["5.(1)"]
         known = [kind for kind in kinds if kind in request.facts["request_kinds"]]
-        draft.say(*(topic["meanings"][kind] for kind in known))
         draft.say(topic["kind"].format(kind="・".join(known)) if known else topic["intro"])
         documents = self.policy["5.(2)"]
         fee_topic = self.topics["ask_fee"]
@@ -254,11 +426,27 @@ class Answerer:
         draft.cite("5.(4)")
         draft.say(*steps)
         draft.say(self.wording["form_not_published"])
-        draft.contact = True
-        # The request can also be filed right here, through the intake form.
-        draft.buttons.append(Button(self.wording["forms"]["request_privacy_action"]["label"], "/request_privacy_action"))
+        draft.kinds.extend(known)
+        if not known:
+            draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
+        return self._finish("ask_request_procedure", draft)
 
-    def _out_of_scope(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, _: Entities) -> None:
+    def _complaint(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                   text: str) -> None:
+        kinds = self._kinds(entities)
+        if kinds:
+            draft.say(topic["right"].format(kinds="・".join(kinds)))
+            draft.cite("5.(1)", "5.(2)")
+            if any(kind in ("削除", "消去") for kind in kinds):
+                draft.say(topic["retention_limit"])
+                draft.cite("12")
+            draft.kinds.extend(kinds)
+        draft.say(topic["intro"])
+        draft.cite(*topic["cite"])
+        draft.buttons.append(Button(self.wording["buttons"]["human"], HUMAN))
+
+    def _out_of_scope(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                      text: str) -> None:
         draft.say(topic["intro"])
         if self.settings.general_contact:
             draft.say(topic["general_contact_configured"].format(general_contact=self.settings.general_contact))
@@ -266,8 +454,50 @@ class Answerer:
             draft.say(topic["general_contact_default"])
 
 
+def _purposes(nodes: Sequence[Node]) -> list[str]:
+    """One or two purposes in their summaries, more as a list of labels."""
+    if len(nodes) <= 2:
+        return [f"{node.number}{node.summary or node.text}" for node in nodes]
+    return [_label(node) for node in nodes]
+
+
+def _label(node: Node) -> str:
+    """「①サービスの契約の締結・工事の施工、料金の請求・収納」: a purpose by its number and label."""
+    return f"{node.number}{node.facts.get('label') or node.text}"
+
+
+def _unique(buttons: Sequence[Button]) -> list[Button]:
+    seen: set[str] = set()
+    kept = []
+    for button in buttons:
+        if button.payload not in seen:
+            seen.add(button.payload)
+            kept.append(button)
+    return kept
+
+
+def _outermost(refs: Sequence[str]) -> list[str]:
+    """`refs` without those inside another of them (a section covers its items)."""
+    return [ref for ref in refs if not any(ref != other and ref.startswith(other) for other in refs)]
+
+
+def _owners(policy: Policy, topics: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each node's topic: the one whose scope root is the node's closest
+    ancestor (or the node itself); among equals, the first in answers.yml."""
+    owner: dict[str, tuple[int, str]] = {}
+    for name, topic in topics.items():
+        if not topic.get("claims_clauses", True):
+            continue
+        for root in topic.get("scope", []):
+            depth = len(root)
+            for node in subtree(policy[root]):
+                if node.ref not in owner or owner[node.ref][0] < depth:
+                    owner[node.ref] = (depth, name)
+    return {ref: name for ref, (_, name) in owner.items()}
+
+
 def _render_node(node: Node, depth: int = 0) -> str:
-    """A node as bullet lines: its number and text, then its sub-items indented.
+    """A node as lines: its number and text, then its sub-items indented.
 
     A whole section (number "5") is shown as plain text: its number is in the
     citation. A node without text of its own shows only its sub-items.
@@ -275,7 +505,7 @@ def _render_node(node: Node, depth: int = 0) -> str:
     lines = []
     if node.text:
         is_section = node.number.isascii() and node.number.isdigit()
-        lines.append(node.text if is_section else f"{'　' * depth}・{node.number}{node.text}")
+        lines.append(node.text if is_section else f"{'　' * depth}{node.number}{node.text}")
         depth += 1 if not is_section else 0
     lines.extend(_render_node(child, depth) for child in node.children)
     return "\n".join(lines)

@@ -16,8 +16,11 @@ POLICY_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "policy.
 class Node:
     """A section, item or sub-item of the policy.
 
-    `ref` is its citation number ("5", "5.(2)", "5.(2)③"); `facts` holds the
-    structured keys of the YAML node (data items, fee kinds, contact...).
+    `ref` is its citation number ("5", "5.(2)", "5.(2)③"); `text` the
+    published wording (errata applied); `summary` a plain-language restatement
+    of this node only, in the bot's register (empty where none is written);
+    `words` what customers call it (for the clause ranker); `facts` holds the
+    other structured keys of the YAML node (data items, fee kinds, contact...).
     """
 
     ref: str
@@ -26,9 +29,11 @@ class Node:
     title: str = ""
     children: tuple["Node", ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    words: tuple[str, ...] = ()
 
 
-_STRUCTURE_KEYS = {"number", "title", "text", "items"}
+_STRUCTURE_KEYS = {"number", "title", "text", "items", "summary", "words"}
 
 
 def _build(raw: dict[str, Any], parent_ref: str) -> Node:
@@ -41,7 +46,8 @@ def _build(raw: dict[str, Any], parent_ref: str) -> Node:
         ref = f"{parent_ref}{number}"
     children = tuple(_build(child, ref) for child in raw.get("items", []))
     facts = {key: value for key, value in raw.items() if key not in _STRUCTURE_KEYS}
-    return Node(ref, number, (raw.get("text") or "").strip(), raw.get("title", ""), children, facts)
+    return Node(ref, number, (raw.get("text") or "").strip(), raw.get("title", ""), children, facts,
+                (raw.get("summary") or "").strip(), tuple(raw.get("words") or ()))
 
 
 class Policy:

@@ -1,0 +1,99 @@
+"""Messages that say nothing the bot can understand, told apart before DIET's guess counts.
+
+DIET always names some intent, often confidently: 「あｓｄｆｇｈｊｋ」 came out as
+check_status (0.66). `NoiseClassifier` runs after the intent classifiers and the
+FallbackClassifier and, for a keyboard mash, a run of one character, symbols or
+emoji only, or a message in another language, replaces the intent with
+`nlu_fallback` (confidence 1.0) and records why in the parse data as
+`noise` ("mash", "repeat", "symbols" or "foreign"). The two-stage fallback then
+asks the customer to rephrase (in both languages for "foreign").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Dict, List, Optional
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.text import normalize
+
+FALLBACK_INTENT = "nlu_fallback"
+NOISE = "noise"
+
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff]")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+# Whole Latin words (not parts of an e-mail address, a reference or a code).
+_LATIN_WORD = re.compile(r"(?<![\w@.\-])[A-Za-z]+(?![\w@.\-])")
+# Words that make a Latin-script message English rather than a name (「Taro Yamada」).
+_ENGLISH = {"i", "my", "me", "you", "your", "the", "a", "an", "is", "are", "can", "could", "how", "what",
+            "why", "when", "where", "do", "does", "please", "want", "to", "of", "it", "this", "hello", "hi",
+            "help", "data", "delete", "english", "speak"}
+# Simplified Chinese characters and function words that Japanese does not use.
+_CHINESE = re.compile(r"[们这个么吗请删说话问题没对时会为经过还给让从将务应该谁吧呢]")
+_VOWELS = set("aeiouAEIOU")
+# Short Japanese answers made of few distinct characters, which are not noise.
+_SHORT_WORDS = {"いいえ", "いえいえ", "ううん", "はいはい", "いいよ", "いや", "うんうん", "ええ"}
+
+
+def noise_kind(text: str) -> Optional[str]:
+    """Why `text` cannot be understood, or None when it may be Japanese words.
+
+    "symbols": nothing but punctuation, symbols or emoji; "repeat": one
+    character over and over (「ああああ」「www」); "mash": Latin letters
+    without vowels typed with or without kana (「あｓｄｆｇｈｊｋ」); "foreign":
+    English, Chinese or Korean without Japanese kana.
+    """
+    folded = normalize(text).replace(" ", "")
+    letters = [ch for ch in folded if unicodedata.category(ch)[0] in "LN"]
+    if not letters:
+        return "symbols"
+    core = "".join(letters)
+    if core in _SHORT_WORDS:
+        return None
+    if len(core) >= 3 and len(set(core.lower())) == 1:
+        return "repeat"
+    if _HANGUL.search(core) and not _KANA.search(core):
+        return "foreign"
+    if _CHINESE.search(core) and not _KANA.search(core):
+        return "foreign"
+    latin = "".join(ch for ch in core if ch.isascii() and ch.isalpha())
+    if (len(latin) >= 3 and sum(ch in _VOWELS for ch in latin) <= len(latin) // 5
+            and not _KANJI.search(core) and not any(ch.isdigit() for ch in core)):
+        return "mash"
+    words = [word.lower() for word in _LATIN_WORD.findall(normalize(text))]
+    if words and not _KANA.search(core) and not _KANJI.search(core) and _ENGLISH & set(words):
+        return "foreign"
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class NoiseClassifier(GraphComponent):
+    """Sets `nlu_fallback` for messages `noise_kind` recognises (list it after
+    FallbackClassifier in config.yml)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NoiseClassifier":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            kind = noise_kind(message.get(TEXT) or "")
+            if kind is None:
+                continue
+            message.data[INTENT] = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(NOISE, kind, add_to_output=True)
+        return messages

@@ -1,0 +1,69 @@
+"""Content-word lemmas of Japanese text: what the clause ranker compares.
+
+The same function turns the policy's clauses and the customer's message into
+lists of Sudachi normalized forms (「引越し」「引っ越し」→「引っ越し」,
+「けいさつ」 as written), so that wording, width and okurigana differences do
+not matter. Compound nouns also contribute their short units
+(「本人確認書類」→ 本人確認書類, 本人, 確認, 書類) so that a customer who
+writes 「書類」 still meets the clause that says 「本人確認書類」.
+
+SudachiPy tokenizers are not thread-safe: each thread gets its own (the
+dictionary itself is memory-mapped and shared).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sudachipy import Dictionary, SplitMode, Tokenizer
+
+from bot.text import normalize
+
+# Parts of speech that carry the topic of a question. Particles, auxiliaries,
+# symbols and blanks never do.
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"}
+# Content words so common in questions and in the policy that they tell no
+# clause from another (light verbs, formal nouns, pronouns, the company itself).
+_STOP = {
+    "する", "為る", "ある", "有る", "在る", "いる", "居る", "なる", "成る", "できる", "出来る", "れる", "られる",
+    "こと", "事", "もの", "物", "よう", "様", "ため", "為", "とき", "時", "ところ", "所", "の", "ん",
+    "これ", "それ", "あれ", "どれ", "この", "その", "どう", "なに", "何", "私", "僕", "俺", "わたし",
+    "お客様", "客", "様", "当社", "弊社", "御社", "貴社", "さん", "ちゃん", "いう", "言う", "思う", "ください",
+    "下さる", "くださる", "もらう", "貰う", "いただく", "頂く", "くれる", "呉れる", "おる", "居る", "ます", "です",
+    "お", "ご", "御", "的", "等", "など", "ちょっと", "教える", "知る", "聞く",
+}
+
+_local = threading.local()
+
+
+def _tokenizer() -> Tokenizer:
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _local.tokenizer = Dictionary(dict="core").create(SplitMode.C)
+    return tokenizer
+
+
+def lemmas(text: str) -> list[str]:
+    """The content-word lemmas of `text`, in order, repeats kept (BM25 counts them).
+
+    `text` may be anything a customer types; an empty or symbol-only text gives [].
+    """
+    result: list[str] = []
+    for morpheme in _tokenizer().tokenize(normalize(text)):
+        pos = morpheme.part_of_speech()
+        if pos[0] not in _CONTENT_POS or (pos[0] == "名詞" and pos[1] == "数詞"):
+            continue
+        units = [morpheme]
+        if pos[0] == "名詞":
+            parts = morpheme.split(SplitMode.A)
+            if len(parts) > 1:
+                units.extend(parts)
+        for unit in units:
+            lemma = unit.normalized_form()
+            if lemma in _STOP or unit.surface() in _STOP:
+                continue
+            # Latin words count only when they are words (「DM」), not stray letters.
+            if lemma.isascii() and not (lemma.isalnum() and len(lemma) > 1):
+                continue
+            result.append(lemma)
+    return result

@@ -1,0 +1,184 @@
+"""What to answer to a question, in the context of the conversation.
+
+`Responder.respond(message, context)` decides, before anything is rendered:
+- a follow-up about the previous answer (「もっと詳しく」, 「代理人の場合は？」,
+  「それってやめてもらえる？」) is answered against the remembered topic and clauses;
+- a message with two questions gets two answers (at most two), each cited;
+- an angry customer gets an apology first, a worried one a reassuring line.
+It knows nothing of Rasa: the custom action passes the parsed message and the
+remembered slots, and stores the `Reply`'s topic and clauses for the next turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+from bot.policy.answers import Answer, Answerer, Entities
+from bot.policy.tone import Tone, tone_of
+from bot.text import normalize
+
+# The intent of 「もっと詳しく」「原文を見せて」 and of the 「原文を見る」 button.
+MORE_DETAIL_INTENT = "ask_more_detail"
+# A follow-up is short: longer messages carry their own topic. A very short
+# message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
+FOLLOW_UP_MAX_CHARS = 30
+SHORT_MAX_CHARS = 12
+# The second question of a message is answered when its best clause scores
+# at least this much (BM25): one distinctive word in common with the clause.
+SECOND_QUESTION_MIN_SCORE = 2.0
+# Entities that a topic's own answer uses: 「訂正でもかかる？」 after the fee
+# answer is about the fee of 訂正, not a new question.
+_TOPIC_ENTITIES = {
+    "ask_fee": {"request_kind"},
+    "ask_request_procedure": {"request_kind"},
+    "ask_documents": {"requester", "id_document"},
+    "ask_purpose": {"data_item", "purpose"},
+    "ask_definition": {"data_item"},
+}
+# Openings and endings that lean on what was said before.
+_ELLIPTIC = re.compile(
+    r"^(それ|その|そっち|そこ|これ|この|あれ|じゃあ?|では|なら|だったら|で、|あと|ちなみに|ってことは)"
+    r"|(の場合|のばあい|場合|ばあい|でも|だと|なら|って|は|わ|も)[?？]?$"
+)
+# 「全部教えて」「一覧で」: the whole text of the topic, not one clause.
+_EVERYTHING = re.compile(
+    r"(全部|ぜんぶ|全て|すべて|全体)(を|の|で)?(教え|おしえ|見せ|みせ|知りたい|しりたい|表示|説明)|一覧|全文|原文")
+# Where one question ends and another begins (the delimiter is kept: 「？」 marks a question).
+_SPLIT = re.compile(r"([。?？!！\n]+|(?:それと|あと|それから|ついでに|また)[、,])")
+# How a question ends when it has no question mark.
+_QUESTION_END = re.compile(
+    r"(か|の|かな|かしら|教えて|おしえて|知りたい|しりたい|ください|下さい|は|って|ですが|けど)$")
+
+
+@dataclass(frozen=True)
+class Message:
+    """The parsed latest message: `intent` and `confidence` from the NLU,
+    `entities` as {entity: [values]}."""
+
+    text: str
+    intent: str
+    confidence: float = 1.0
+    entities: Entities = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation remembers: the topic and clauses of the previous
+    answer, and the request kind named last."""
+
+    topic: Optional[str] = None
+    clauses: tuple[str, ...] = ()
+    request_kind: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answers to send, in order, and what to remember for the next turn."""
+
+    answers: tuple[Answer, ...]
+    topic: str
+    clauses: tuple[str, ...]
+
+
+class Responder:
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+        self.tone_lines: Mapping[str, str] = answerer.wording["tone"]
+
+    def respond(self, message: Message, context: Context = Context()) -> Reply:
+        if message.intent == MORE_DETAIL_INTENT:
+            return self._more_detail(context)
+        lead = self._lead(message.text)
+        remembered: Entities = {"request_kind": [context.request_kind]} if context.request_kind else {}
+        intent, follow_up = self._resolve(message, context)
+        if follow_up is not None:
+            first = self.answerer.clause(intent, follow_up, lead=lead)
+            return self._reply(first)
+        parts = questions(message.text)
+        text = message.text
+        second: Optional[Answer] = None
+        if len(parts) == 2:
+            text, second = self._split(intent, parts)
+        first = self.answerer.answer(intent, message.entities, remembered, text,
+                                     full=bool(_EVERYTHING.search(message.text)), lead=lead)
+        return self._reply(first, second)
+
+    # -- follow-ups ---------------------------------------------------------
+
+    def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
+        """The topic to answer and, for a follow-up, the clause it asks about."""
+        if not context.topic or context.topic not in self.answerer.topics:
+            return message.intent, None
+        if not is_elliptic(message.text):
+            return message.intent, None
+        topic = self.answerer.topics[context.topic]
+        node = self.answerer.focus(topic, message.text)
+        if node is not None and node.ref not in context.clauses:
+            return context.topic, node.ref
+        if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
+            return context.topic, None
+        return message.intent, None
+
+    def _more_detail(self, context: Context) -> Reply:
+        if not context.topic or context.topic not in self.answerer.topics:
+            answer = self.answerer.no_previous_answer()
+            return Reply((answer,), answer.topic, ())
+        if context.topic == "ask_request_procedure":
+            kinds = [context.request_kind] if context.request_kind else []
+            return self._reply(self.answerer.procedure_steps(kinds))
+        return self._reply(self.answerer.full_text(context.topic, context.clauses))
+
+    # -- two questions --------------------------------------------------------
+
+    def _split(self, intent: str, parts: Sequence[str]) -> tuple[str, Optional[Answer]]:
+        """Which part `intent` answers (its text), and the answer to the other part."""
+        ranker = self.answerer.ranker
+        best = [ranker.rank(part, limit=1) for part in parts]
+        owners = [self.answerer.topic_of(ranked[0].ref) if ranked else None for ranked in best]
+        main = 1 if owners[1] == intent and owners[0] != intent else 0
+        other = 1 - main
+        if not best[other] or best[other][0].score < SECOND_QUESTION_MIN_SCORE:
+            return " ".join(parts), None
+        topic = owners[other]
+        if topic is None or topic == intent:
+            return " ".join(parts), None
+        lead = self.answerer.wording["second_question"]
+        return parts[main], self.answerer.clause(topic, best[other][0].ref, lead=lead)
+
+    # -- assembling ---------------------------------------------------------
+
+    def _lead(self, text: str) -> str:
+        tone = tone_of(text)
+        return self.tone_lines.get(tone.value, "") if tone is not Tone.NEUTRAL else ""
+
+    @staticmethod
+    def _reply(first: Answer, second: Optional[Answer] = None) -> Reply:
+        answers = (first,) if second is None else (first, second)
+        return Reply(answers, first.topic, first.citations)
+
+
+def is_elliptic(text: str) -> bool:
+    """A short message that leans on the previous answer (「代理人の場合は？」,
+    「それってやめてもらえる？」, 「じゃあ裁判所は？」)."""
+    folded = normalize(text).rstrip("。.")
+    if len(questions(folded)) > 1 or len(folded) > FOLLOW_UP_MAX_CHARS:
+        return False
+    return len(folded) <= SHORT_MAX_CHARS or bool(_ELLIPTIC.search(folded))
+
+
+def questions(text: str) -> list[str]:
+    """The questions of a message, at most two: split at sentence ends and at
+    「あと、」「それと、」. Only pieces that ask something count (a question
+    mark, or an ending like 「〜ですか」「〜教えて」): 「ふざけんな。全部消せ」 is
+    one request, not two questions. A third and further questions join the second."""
+    tokens = _SPLIT.split(normalize(text))
+    asked = []
+    for piece, delimiter in zip(tokens[0::2], [*tokens[1::2], ""]):
+        piece = piece.strip(" 、,")
+        if len(piece) >= 4 and ("?" in delimiter or "？" in delimiter or _QUESTION_END.search(piece)):
+            asked.append(piece)
+    if len(asked) <= 2:
+        return asked
+    return [asked[0], " ".join(asked[1:])]

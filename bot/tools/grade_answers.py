@@ -1,0 +1,158 @@
+"""Plays the graded conversations of tests/answers/ against the running bot.
+
+`make evaluate` runs this after the NLU evaluation: it starts the bot as `make
+run` does (free ports, a SQLite tracker store and case database in a temporary
+folder), sends every customer message over the REST channel, reads from the
+tracker store which topic each turn answered, and writes reports/answers.md and
+reports/answers.json. Exits 1 when a figure is under its threshold (the same
+thresholds `make test` asserts, bot/tools/grading.py).
+
+    python -m bot.tools.grade_answers [--out reports]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import MetaData, Table, create_engine, select
+
+from bot.tools.grading import THRESHOLDS, Chat, Turn, below_thresholds, grade, load_cases, report, summary
+from bot.tools.processes import ROOT
+
+# Actions whose running tells what a turn was, when no answer named its topic.
+ACTION_TOPICS = {
+    "utter_greet": "greet",
+    "utter_goodbye": "goodbye",
+    "utter_you_are_welcome": "thank",
+    "utter_anything_else": "nlu_fallback",
+    "action_default_ask_affirmation": "nlu_fallback",
+    "action_default_ask_rephrase": "nlu_fallback",
+    "action_default_fallback": "nlu_fallback",
+    "action_start_intake": "request_privacy_action",
+    "action_start_status_lookup": "check_status",
+    "action_start_handoff": "ask_human",
+}
+# Answers that are not about a topic: the bot asked the customer to say more.
+_NOT_A_TOPIC = {"clarify": "nlu_fallback", "rephrase": "nlu_fallback"}
+START_TIMEOUT_S = 240
+
+
+def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
+    """The topic of the bot's turn, from its events after the customer's message:
+    the `answer_topic` slot the answer action set, else the first telling action."""
+    for kind, data in events:
+        if kind == "slot" and data.get("name") == "answer_topic" and data.get("value"):
+            return _NOT_A_TOPIC.get(data["value"], data["value"])
+    for kind, data in events:
+        if kind == "action" and data.get("name") in ACTION_TOPICS:
+            return ACTION_TOPICS[data["name"]]
+    return None
+
+
+class TrackerReader:
+    """The events Rasa stored for a conversation (its SQL tracker store)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self._events: Optional[Table] = None
+
+    def since_last_message(self, sender: str) -> list[tuple[str, dict[str, Any]]]:
+        if self._events is None:
+            self._events = Table("events", MetaData(), autoload_with=self.engine)
+        events = self._events
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(events.c.type_name, events.c.data)
+                .where(events.c.sender_id == sender).order_by(events.c.id)).all()
+        parsed = [(kind, json.loads(data)) for kind, data in rows]
+        last_user = max((i for i, (kind, _) in enumerate(parsed) if kind == "user"), default=-1)
+        return parsed[last_user + 1:]
+
+
+def rest_chat(rasa_url: str, tracker_url: str) -> Chat:
+    """A `Chat` over the bot's REST channel, reading topics from its tracker store."""
+    reader = TrackerReader(tracker_url)
+    webhook = f"{rasa_url}/webhooks/rest/webhook"
+
+    def chat(sender: str, text: str) -> Turn:
+        request = urllib.request.Request(
+            webhook, data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            messages = json.loads(response.read())
+        texts = tuple(message["text"] for message in messages if message.get("text"))
+        return Turn(texts, topic_of_turn(reader.since_last_message(sender)))
+
+    return chat
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def started_bot(workdir: Path) -> Iterator[tuple[str, str]]:
+    """The bot as `make run` starts it, on free ports, with databases in `workdir`:
+    (Rasa's URL, the tracker store's URL)."""
+    ports = {name: _free_port() for name in ("rasa", "actions", "chat", "console")}
+    tracker_db = workdir / "tracker.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           "CASES_DATABASE_URL": f"sqlite:///{workdir / 'cases.db'}"}
+    with (workdir / "bot.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.tools.run", "--tracker-db", str(tracker_db), "--log-level", "WARNING",
+             *[item for name, port in ports.items() for item in (f"--{name}-port", str(port))]],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while "ready:" not in (workdir / "bot.log").read_text(errors="replace"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the bot did not start; see {workdir / 'bot.log'}")
+                time.sleep(1)
+            yield f"http://127.0.0.1:{ports['rasa']}", f"sqlite:///{tracker_db}"
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args()
+    cases = load_cases()
+    print(f"graded set: {len(cases)} conversations, {sum(len(c.turns) for c in cases)} customer turns", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        print("starting the bot …", flush=True)
+        with started_bot(Path(folder)) as (rasa_url, tracker_url):
+            graded = grade(cases, rest_chat(rasa_url, tracker_url), progress=lambda line: print(line, flush=True))
+    figures = summary(graded)
+    args.out.mkdir(exist_ok=True)
+    (args.out / "answers.md").write_text(report(graded, figures), encoding="utf-8")
+    (args.out / "answers.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+    overall = figures["overall"]
+    print(f"right topic {overall['right_topic']}%, right clause {overall['right_clause']}%, "
+          f"answered {overall['answered']}%, p95 single-point length {overall['p95_chars_single_point']}, "
+          f"follow-ups kept context {figures['follow_ups']['kept_context']}%  → {args.out / 'answers.md'}")
+    failed = below_thresholds(figures)
+    for line in failed:
+        print(f"under threshold: {line}")
+    print(f"thresholds: {THRESHOLDS}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

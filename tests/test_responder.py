@@ -1,0 +1,142 @@
+"""Choosing what to answer: the clause ranker, follow-ups, two questions, tone,
+and messages that are no words at all (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.noise import noise_kind
+from bot.policy.answers import Answerer, load_wording
+from bot.policy.document import load_policy
+from bot.policy.ranker import ClauseRanker
+from bot.policy.responder import Context, Message, Responder, is_elliptic, questions
+from bot.policy.tone import Tone, tone_of
+
+POLICY = load_policy()
+ANSWERER = Answerer(POLICY, load_wording())
+RESPONDER = Responder(ANSWERER)
+RANKER = ClauseRanker(POLICY)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("けいさつに情報わたすの？", "3.(5)"),
+    ("令状を持って来られたら出しちゃうんですか", "3.(4)"),
+    ("DMがしつこいんだけど", "2.(3)②"),
+    ("委任状ってどう書けばいい", "5.(2)⑤"),
+    ("マイナンバーカードは使えますか", "5.(2)④"),
+    ("漏れたら総務省に言うの？", "10.(1)③"),
+    ("業者に渡すときは紙ですか", "6.(2)"),
+])
+def test_the_ranker_finds_the_clause_a_customer_means(text: str, expected: str) -> None:
+    assert RANKER.rank(text, limit=1)[0].ref == expected
+
+
+def test_the_ranker_stays_within_the_scope_it_is_given() -> None:
+    assert {r.ref for r in RANKER.rank("警察 令状 代理人 委任状", within=["5.(2)"])} <= {
+        n.ref for n in POLICY.walk() if n.ref.startswith("5.(2)")}
+    assert RANKER.rank("あいうえお") == []
+
+
+def ask(text: str, intent: str, context: Context = Context(), **entities: list[str]) -> tuple:
+    reply = RESPONDER.respond(Message(text, intent, 0.9, entities), context)
+    return reply, "\n".join(answer.text for answer in reply.answers)
+
+
+def test_a_question_about_one_item_gets_that_item_in_a_few_sentences() -> None:
+    reply, text = ask("警察から問い合わせがあったら私の情報を渡すんですか？", "ask_third_party")
+    assert reply.clauses == ("3.(5)",) and "通信の秘密" in text and len(text) <= 250
+    assert [b.title for b in reply.answers[0].buttons][0] == "原文を見る"
+
+
+def test_more_detail_shows_the_full_text_of_what_was_summarised() -> None:
+    first, _ = ask("警察に情報を渡しますか", "ask_third_party")
+    reply, text = ask("もっと詳しく", "ask_more_detail", Context(first.topic, first.clauses))
+    assert POLICY["3.(5)"].text in text and reply.clauses == ("3.(5)",)
+
+
+def test_more_detail_of_the_procedure_gives_every_step() -> None:
+    first, _ = ask("削除ってどう申し込むの", "ask_request_procedure", request_kind=["削除"])
+    _, text = ask("もっと詳しく", "ask_more_detail", Context(first.topic, first.clauses, "削除"))
+    assert "本人確認" in text and "遅滞なく" in text
+
+
+def test_more_detail_without_a_previous_answer_asks_what_about() -> None:
+    reply, text = ask("もっと詳しく", "ask_more_detail")
+    assert reply.topic == "clarify" and "分かりませんでした" in text
+
+
+@pytest.mark.parametrize(("previous", "follow_up", "intent", "expected"), [
+    ("ask_documents", "代理人の場合は？", "ask_request_procedure", "5.(2)⑤"),
+    ("ask_third_party", "じゃあ裁判所の場合は？", "ask_fee", "3.(4)"),
+    ("ask_outsourcing", "それってやめてもらえる？", "cancel", "6.(3)"),
+    ("ask_leak", "公表しない場合もあるの？", "ask_third_party", "10.(2)"),
+])
+def test_a_follow_up_is_answered_against_the_previous_topic(previous: str, follow_up: str, intent: str,
+                                                           expected: str) -> None:
+    reply, _ = ask(follow_up, intent, Context(previous, (POLICY[ANSWERER.topics[previous]["scope"][0]].ref,)))
+    assert reply.topic == previous and expected in reply.clauses
+
+
+def test_a_follow_up_with_an_entity_of_the_previous_topic_keeps_the_topic() -> None:
+    reply, text = ask("訂正でもかかる？", "request_privacy_action", Context("ask_fee", ("5.(3)",)),
+                      request_kind=["訂正"])
+    assert reply.topic == "ask_fee" and "「訂正」" in text
+
+
+def test_a_new_question_is_not_taken_for_a_follow_up() -> None:
+    reply, _ = ask("本人確認にはどんな書類が必要ですか", "ask_documents", Context("ask_leak", ("10",)))
+    assert reply.topic == "ask_documents"
+
+
+def test_two_questions_get_two_cited_answers() -> None:
+    reply, text = ask("手数料はかかりますか？あと、警察に情報を渡すことはある？", "ask_fee")
+    assert [a.topic for a in reply.answers] == ["ask_fee", "ask_third_party"]
+    assert "5.(3)" in reply.answers[0].citations and "3.(5)" in reply.answers[1].citations
+
+
+def test_anger_gets_an_apology_first_and_the_right_to_act() -> None:
+    reply, text = ask("勝手に俺の情報使いやがって、ふざけんな。全部消せ", "complain", request_kind=["削除"])
+    assert text.startswith("ご不快な思いをおかけし")
+    assert "5.(1)" in reply.clauses and "12" in reply.clauses
+    assert {b.payload for b in reply.answers[0].buttons} >= {"/ask_human", '/request_privacy_action{"request_kind":"削除"}'}
+
+
+@pytest.mark.parametrize(("text", "tone"), [
+    ("ふざけんな、勝手に使うな", Tone.ANGRY),
+    ("最低な会社だな！！", Tone.ANGRY),
+    ("情報が漏れていないか心配で夜も眠れません", Tone.WORRIED),
+    ("年寄りなのでよくわからないのですが", Tone.WORRIED),
+    ("削除の手続きを教えてください", Tone.NEUTRAL),
+])
+def test_tone(text: str, tone: Tone) -> None:
+    assert tone_of(text) is tone
+
+
+@pytest.mark.parametrize(("text", "elliptic"), [
+    ("代理人の場合は？", True), ("それってやめてもらえる？", True), ("じゃあ裁判所は", True),
+    ("本人確認書類には何が使えますか", False), ("個人情報の開示を請求するにはどうすればいいですか", False),
+])
+def test_follow_ups_are_recognised_by_their_shape(text: str, elliptic: bool) -> None:
+    assert is_elliptic(text) is elliptic
+
+
+def test_a_message_is_split_into_at_most_two_questions() -> None:
+    assert questions("手数料は？あと、書類は何がいる？それと窓口は？") == ["手数料は", "書類は何がいる それと窓口は"]
+    assert questions("ふざけんな。全部消せ") == []
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("あｓｄｆｇｈｊｋ", "mash"), ("qwrtyp", "mash"), ("ああああああ", "repeat"), ("ｗｗｗｗ", "repeat"),
+    ("？？？", "symbols"), ("😡😡", "symbols"), ("...", "symbols"),
+    ("Can I delete my data?", "foreign"), ("我想删除我的个人信息", "foreign"), ("개인정보 삭제", "foreign"),
+])
+def test_noise_is_recognised(text: str, kind: str) -> None:
+    assert noise_kind(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "はい", "いいえ", "うん", "山田太郎", "Taro Yamada", "taro@example.com", "090-1234-5678",
+    "PR-20261130-XKCDQZ", "pr 20261130 ubnecz", "968 851", "DMをやめてほしい", "個人情報保護方針",
+])
+def test_words_and_values_are_not_noise(text: str) -> None:
+    assert noise_kind(text) is None
