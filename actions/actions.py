@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.nlu.noise import NOISE
 from bot.policy.answers import Answer, default_answerer
-from bot.policy.responder import Context, Message, Responder
+from bot.policy.responder import Context, Message, Reply, Responder
 
 ANSWERER = default_answerer()
 RESPONDER = Responder(ANSWERER)
@@ -29,7 +29,24 @@ def entities_of(tracker: Tracker) -> Dict[str, List[str]]:
 
 def context_of(tracker: Tracker) -> Context:
     return Context(tracker.get_slot(TOPIC_SLOT), tuple(tracker.get_slot(CLAUSES_SLOT) or ()),
-                   tracker.get_slot("request_kind"))
+                   tracker.get_slot("request_kind"), tracker.get_slot("data_item"))
+
+
+def message_of(tracker: Tracker) -> Message:
+    intent = tracker.latest_message.get("intent") or {}
+    return Message(
+        text=tracker.latest_message.get("text") or "",
+        intent=tracker.get_intent_of_latest_message(skip_fallback_intent=False) or "",
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=entities_of(tracker),
+    )
+
+
+def answer_with(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:
+    """Send the reply's answers; the events that remember what it was about."""
+    for answer in reply.answers:
+        send(dispatcher, answer)
+    return [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
@@ -68,17 +85,7 @@ class ActionAnswerQuestion(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        intent = tracker.latest_message.get("intent") or {}
-        message = Message(
-            text=tracker.latest_message.get("text") or "",
-            intent=tracker.get_intent_of_latest_message(skip_fallback_intent=False) or "",
-            confidence=float(intent.get("confidence") or 0.0),
-            entities=entities_of(tracker),
-        )
-        reply = RESPONDER.respond(message, context_of(tracker))
-        for answer in reply.answers:
-            send(dispatcher, answer)
-        return [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
+        return answer_with(dispatcher, RESPONDER.respond(message_of(tracker), context_of(tracker)))
 
 
 class ActionAskWhichTopic(_AnswerAction):
@@ -95,6 +102,17 @@ class ActionAskWhichTopic(_AnswerAction):
             return ANSWERER.rephrase()
         ranking = tracker.latest_message.get("intent_ranking", [])
         return ANSWERER.clarify([intent["name"] for intent in ranking], tracker.latest_message.get("text") or "")
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        # An unsure message that leans on the previous answer (「だいりにんのばあいわ？」)
+        # is answered against it rather than met with a list of topics.
+        if not tracker.latest_message.get(NOISE):
+            reply = RESPONDER.follow_up(message_of(tracker), context_of(tracker))
+            if reply is not None:
+                return answer_with(dispatcher, reply)
+        return super().run(dispatcher, tracker, domain)
 
 
 class ActionAskRephrase(_AnswerAction):

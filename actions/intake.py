@@ -22,6 +22,7 @@ from bot.intake import form as f
 from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
+from bot.intake.hearing import lost_credentials
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
 
 WORDING = load_intake_wording()
@@ -178,22 +179,27 @@ class ActionStartIntake(Action):
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
         if not kinds and tracker.get_slot(TOPIC_SLOT) and tracker.get_slot("request_kind") in _form().kinds:
             kinds = [tracker.get_slot("request_kind")]
+        # The right being exercised is 5.(1): the start says so, cited like every answer.
+        cited = ANSWERER.citation(["5.(1)"])
         if len(set(kinds)) == 1:
             events.append(SlotSet(f.KIND, kinds[0]))
-            dispatcher.utter_message(text=WORDING["start_kind"].format(kind=kinds[0]))
+            dispatcher.utter_message(text=f'{WORDING["start_kind"].format(kind=kinds[0])}\n{cited}')
         else:
-            dispatcher.utter_message(text=WORDING["start"])
+            dispatcher.utter_message(text=f'{WORDING["start"]}\n{cited}')
         return events
 
 
 class ActionFinishIntake(Action):
-    """After the form: the ticket was filed (the form said so), or nothing was kept."""
+    """After the form: the ticket was filed (the form said so), the customer asked
+    for a person (the handoff form follows), or nothing was kept."""
 
     def name(self) -> Text:
         return "action_finish_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         outcome = tracker.get_slot(f.OUTCOME)
+        if outcome == f.OUTCOME_HANDOFF:
+            return _reset(f.ALL_SLOTS) + handoff_from_form(tracker)
         if outcome != f.OUTCOME_FILED:
             dispatcher.utter_message(text=WORDING.get(outcome, WORDING["cancelled"]))
         return _reset(f.ALL_SLOTS)
@@ -208,6 +214,10 @@ class ActionStartStatusLookup(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        if lost_credentials(text):
+            # 「確認コードをなくしました」: nothing to look up; the contact point and a person.
+            send(dispatcher, _lookup().lost())
+            return _reset(s.ALL_SLOTS) + [FollowupAction("action_listen")]
         reference = s.parse_reference(text, entities_of(tracker).get("ticket_ref", []))
         code = s.parse_code(text) if reference else None
         return _reset(s.ALL_SLOTS) + [SlotSet(s.REFERENCE, reference), SlotSet(s.CODE, code)]
@@ -219,7 +229,12 @@ class ActionFinishStatusLookup(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         reference, code = tracker.get_slot(s.REFERENCE), tracker.get_slot(s.CODE)
-        if tracker.get_slot(s.OUTCOME) == s.OUTCOME_CANCELLED or not (reference and code):
+        outcome = tracker.get_slot(s.OUTCOME)
+        if outcome == f.OUTCOME_HANDOFF:
+            return _reset(s.ALL_SLOTS) + handoff_from_form(tracker)
+        if outcome == s.OUTCOME_LOST:
+            send(dispatcher, _lookup().lost())
+        elif outcome == s.OUTCOME_CANCELLED or not (reference and code):
             dispatcher.utter_message(text=WORDING["status"]["cancelled"])
         else:
             send(dispatcher, _lookup().look_up(reference, code))
@@ -234,6 +249,14 @@ def start_handoff_events(tracker: Tracker, reason: str) -> List[EventType]:
         SlotSet(h.SUMMARY, tracker.latest_message.get("text")),
         SlotSet(h.SUBMISSION, uuid.uuid4().hex),
     ]
+
+
+def handoff_from_form(tracker: Tracker) -> List[EventType]:
+    """A form ended because the customer asked for a person (or complained):
+    the handoff form runs next, as after 「担当者と話したい」 outside a form."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent, "ask_human")) + [
+        FollowupAction("handoff_form")]
 
 
 class ActionStartHandoff(Action):

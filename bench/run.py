@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import psutil
 
-from bench import breakdown, nlu_speed
+from bench import answer_speed, breakdown, nlu_speed
 from bench.stats import Summary
 from bot.tools.databases import create_database, drop_database
 from bot.tools.project import Project
@@ -63,11 +63,12 @@ class Size:
     breakdown_conversations: int
     backends: tuple[str, ...]
     train: bool
+    answer_messages: Optional[int]  # graded messages for the answer cost; None: all
 
 
 FULL = Size(None, 3, True, {1: 5, 10: 30, 50: 100}, 200, 3, 1000, 10,
-            ("embedded", "postgresql", "production"), True)
-TINY = Size(20, 1, False, {1: 1, 2: 2}, 10, 1, 10, 1, ("embedded",), False)
+            ("embedded", "postgresql", "production"), True, None)
+TINY = Size(20, 1, False, {1: 1, 2: 2}, 10, 1, 10, 1, ("embedded",), False, 20)
 
 
 def log(message: str) -> None:
@@ -246,6 +247,8 @@ def measure(size: Size, workdir: Path) -> dict[str, Any]:
         models["stock"] = nlu_speed.train("stock", nlu_speed.CONFIGS["stock"])
     results["nlu"] = nlu_speed.measure(models, texts, size.nlu_rounds)
     results["nlu_messages"] = len(texts)
+    log("choosing the answer: clause ranker and responder over the graded messages")
+    results["answers"] = answer_speed.measure(size.nlu_rounds, size.answer_messages)
     for backend in size.backends:
         log(f"{backend}: starting the bot")
         with running_bot(backend, workdir) as bot:
@@ -300,6 +303,14 @@ def report(results: dict[str, Any], size: Size) -> str:
     ratio = nlu["stock"].p50 / nlu["lean"].p50 if "stock" in nlu else None
     if ratio:
         lines += ["", f"stock / lean at p50: **{ratio:.2f}×**"]
+    answers: dict[str, Summary] = results["answers"]
+    lines += ["", f"## Choosing the answer ({answers['ranker'].count} graded messages × rounds, in process)", "",
+              "The clause ranker (bm25s over Sudachi lemmas, bot/policy/ranker.py) alone, and the whole "
+              "Responder.respond (ranker, follow-up check, two questions, rendering; bench/answer_speed.py).", "",
+              _row("step", "p50 ms", "p95 ms", "p99 ms", "mean ms"), _row(*["---"] * 5)]
+    for name, summary in answers.items():
+        lines.append(_row(name, f"{summary.p50:.2f}", f"{summary.p95:.2f}", f"{summary.p99:.2f}",
+                          f"{summary.mean:.2f}"))
     lines += ["", "## End to end on the REST channel (post to reply)", "",
               "Each conversation: two policy questions, a whole 開示 request to its receipt, and the "
               "status lookup with that receipt (15 messages).", "",
@@ -377,6 +388,8 @@ def _memory(memory: Optional[dict[str, float]]) -> str:
 def _targets(results: dict[str, Any]) -> list[str]:
     nlu, rows = results["nlu"], []
     rows.append(_row("NLU p50 ≤ 8 ms", f"{nlu['lean'].p50:.1f} ms", _check(nlu["lean"].p50 <= 8)))
+    ranker = results["answers"]["ranker"]
+    rows.append(_row("clause ranker < 2 ms a message (p95)", f"{ranker.p95:.2f} ms", _check(ranker.p95 < 2)))
     if "stock" in nlu:
         ratio = nlu["stock"].p50 / nlu["lean"].p50
         rows.append(_row("NLU ≥ 4× faster than stock", f"{ratio:.2f}×", _check(ratio >= 4)))

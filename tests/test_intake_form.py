@@ -35,9 +35,10 @@ def test_order_of_questions_and_details_only_where_needed() -> None:
     assert FORM.required_slots({f.CORRECTING: True})[-2:] == [f.FIX, f.CONFIRMED]
 
 
-def test_kind_question_offers_the_eight_kinds_of_the_policy() -> None:
+def test_kind_question_offers_the_eight_kinds_of_the_policy_and_a_way_out() -> None:
     asked = FORM.ask(f.KIND, {})
-    assert [b.title for b in asked.buttons] == list(FORM.answerer.policy.fact("5.(1)", "request_kinds"))
+    assert [b.title for b in asked.buttons[:-1]] == list(FORM.answerer.policy.fact("5.(1)", "request_kinds"))
+    assert (asked.buttons[-1].title, asked.buttons[-1].payload) == ("やめる", "/cancel")
 
 
 def test_consent_notice_says_why_and_cites_the_policy() -> None:

@@ -250,3 +250,19 @@ def test_every_answer_cites_the_clauses_it_restates() -> None:
         for node in POLICY.walk():
             if node.summary and node.summary in answer.text:
                 assert node.ref in answer.citations, (answer.topic, node.ref)
+
+
+def _bot_sentences(text: str) -> str:
+    """An answer without the quoted policy text (全文) and the citation."""
+    quoted = {node.text for node in POLICY.walk() if node.text}
+    return "\n".join(line for line in text.splitlines()
+                     if not any(q and q in line for q in quoted) and not line.startswith("（出典"))
+
+
+def test_answers_speak_in_the_bots_register_without_doubled_markers() -> None:
+    for topic, answer in every_answer(ANSWERER):
+        own = _bot_sentences(answer.text)
+        assert not re.search(r"・[①-⑩(（]", answer.text), (topic, answer.text)
+        assert "下さい" not in own and "どういたしまして" not in own, (topic, own)
+    for node in POLICY.walk():
+        assert "下さい" not in node.summary and not re.search(r"(だ|である)。", node.summary), node.ref

@@ -191,6 +191,19 @@ def open_request(session: Session, new: NewRequest, now: datetime | None = None)
     return file_ticket(session, _request_fields(new), now)
 
 
+def reissue_code(session: Session, ticket: Ticket, now: datetime | None = None) -> str:
+    """A new verification code for `ticket`, returned in plain to show the customer once;
+    only its hash is stored, the old code stops working, and a "code_reissued" event
+    (no code, no hash) records when. For a filing whose receipt the customer never saw."""
+    now = _now(now)
+    code = new_code()
+    ticket.code_hash = hash_code(code)
+    ticket.updated_at = now
+    session.add(TicketEvent(ticket=ticket, at=now, actor=CUSTOMER_ACTOR, action="code_reissued", changes={}))
+    session.flush()
+    return code
+
+
 def change_status(
     session: Session,
     ticket: Ticket,

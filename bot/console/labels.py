@@ -34,6 +34,7 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "view_audit": "監査ログの閲覧",
     "created": "受付",
     "status_changed": "状態の変更",
+    "code_reissued": "確認コードの再発行",
     "anonymized": "保存期間経過による個人情報の消去",
     "delete_conversations": "保存期間経過による会話記録の削除",
 })

@@ -16,6 +16,8 @@ import phonenumbers
 import regex
 from email_validator import EmailNotValidError, validate_email
 
+from bot.intake.hearing import is_filler, is_question, morphemes
+from bot.policy.lemmas import lemmas
 from bot.text import normalize
 
 REQUESTERS = ("本人", "任意代理人", "法定代理人")
@@ -28,9 +30,30 @@ _LEAD = re.compile(r"^(?:私の|わたしの)?(?:お?名前|氏名|なまえ|お
 _TAIL = re.compile(r"\s*(?:と申します|ともうします|といいます|でございます|です|だよ|です。|。)+$")
 _NAME = regex.compile(r"^[\p{Han}\p{Hiragana}\p{Katakana}\p{Latin}々〆ヶー・･'’.\- ]{1,50}$")
 _LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Latin}]")
+_JAPANESE_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}々〆ヶ]")
+_LATIN_LETTER = regex.compile(r"[A-Za-z]")
+_KANJI = regex.compile(r"\p{Han}")
+# Morphemes a sentence has and a name does not: the polite and wishing endings,
+# the particles that join a verb to its object, sentence-final particles.
+_SENTENCE_AUXILIARIES = {"です", "でし", "ます", "ませ", "まし", "たい", "たく", "ない", "なかっ", "だ", "だっ", "ん", "な"}
+# Endings of kana surnames that Sudachi reads as an auxiliary (やま|だ, よし|だ).
+_KANA_NAME_ENDINGS = {"だ", "な"}
+_HIRAGANA_ONLY = regex.compile(r"^\p{Hiragana}+$")
+_JOINING_PARTICLES = {"を", "が", "に", "へ", "で", "から", "まで", "より", "て"}
+_SENTENCE_POS = {"代名詞", "感動詞", "連体詞", "接続詞"}
 # Same shape as the `email` regex of data/nlu/regexes.yml; validate_email decides.
 _EMAIL_CANDIDATE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_CUSTOMER_NUMBER = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9-]{2,19}\b")
+_CUSTOMER_NUMBER = re.compile(r"\b(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{2,19}\b")
+# A customer number named as such inside a longer answer (「お客様番号は TCN-4821-77 です」).
+_LABELLED_CUSTOMER_NUMBER = re.compile(
+    r"(?:お客様番号|お客さま番号|顧客番号|会員番号)\s*(?:は|:|：)?\s*(?P<value>[A-Za-z0-9][A-Za-z0-9-]{2,19})")
+# An e-mail address as typed, valid or not: whatever surrounds an @.
+_AT_WORD = re.compile(r"[^\s、。,;；/()（）「」]*@[^\s、。,;；/()（）「」]*")
+# Labels that introduce a value inside a sentence; removed before looking for the name.
+_LABELS = re.compile(r"(?:私の|わたしの)?(?:電話番号|携帯番号|携帯電話|携帯|電話|連絡先|ご連絡先|メールアドレス|メアド|メール"
+                     r"|e-?mail)(?:は|:|：|が)?", re.IGNORECASE)
+# Where one part of a several-answers message ends (「山田太郎です。電話番号は…」).
+_PARTS = re.compile(r"[。、,，；;!！\n/]+|\s(?:で|と)\s")
 _NO_ANSWER = ("なし", "ない", "無し", "ありません", "わかりません", "分かりません", "わからない",
               "分からない", "不明", "知らない", "しらない", "スキップ", "skip")
 _MIN_DETAILS, MAX_DETAILS = 2, 500
@@ -50,11 +73,41 @@ def _unwrap(text: str) -> str:
 
 
 def parse_name(text: str) -> Optional[str]:
-    """A personal name in kanji, kana or Latin letters (spaces allowed)."""
+    """A personal name in kanji, kana or Latin letters (spaces allowed), or None.
+
+    Not a name: a question, filler, a word that mixes Latin letters with kana
+    (「あsdfghjk」), or a sentence (Sudachi finds a verb written in kanji, a polite
+    or wishing ending, a particle joining words, a pronoun or an interjection).
+    """
     name = _unwrap(text)
     if not _NAME.match(name) or not _LETTER.search(name):
         return None
+    if any(_JAPANESE_LETTER.search(word) and _LATIN_LETTER.search(word) for word in name.split()):
+        return None
+    if is_question(name) or is_filler(name) or _is_sentence(name):
+        return None
     return name
+
+
+def _is_sentence(text: str) -> bool:
+    """Whether Sudachi's parts of speech show a sentence rather than a name.
+
+    Kana-only names come out as odd morphemes (「たろう」 as an auxiliary), so
+    only endings and particles that a sentence needs count, not every verb."""
+    tokens = [m for m in morphemes(text) if m.part_of_speech()[0] not in ("空白", "補助記号")]
+    for index, token in enumerate(tokens):
+        pos, surface = token.part_of_speech(), token.surface()
+        if pos[0] in _SENTENCE_POS or (pos[0] == "助詞" and pos[1] == "終助詞"):
+            return True
+        if pos[0] in ("動詞", "形容詞") and _KANJI.search(surface):
+            return True
+        if pos[0] == "助動詞" and surface in _SENTENCE_AUXILIARIES:
+            # 「やまだ」「よしだ」 read as やま + だ: a kana name, not a copula.
+            if not (surface in _KANA_NAME_ENDINGS and index > 0 and _HIRAGANA_ONLY.match(tokens[index - 1].surface())):
+                return True
+        if pos[0] == "助詞" and surface in _JOINING_PARTICLES and 0 < index < len(tokens) - 1:
+            return True
+    return False
 
 
 def parse_phone(text: str) -> Optional[str]:
@@ -82,6 +135,86 @@ def parse_contact(text: str) -> Optional[Contact]:
     return contact if contact.phone or contact.email else None
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A value the customer gave that is not kept: `why` is a key of the
+    wording's `rejected` (phone_invalid, phone_second, email_invalid, email_second)."""
+
+    value: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Every field one message gives (「山田太郎です。電話番号は090-1234-5678です」),
+    and the values recognised but not kept, with why."""
+
+    name: Optional[str] = None
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    customer_number: Optional[str] = None
+    rejected: tuple[Rejected, ...] = ()
+
+    @property
+    def contact(self) -> Optional[Contact]:
+        return Contact(self.phone, self.email) if self.phone or self.email else None
+
+
+def _emails(text: str) -> tuple[Optional[str], list[Rejected], str]:
+    """The first valid address, the others said with why, and the text without any of them."""
+    kept: Optional[str] = None
+    rejected: list[Rejected] = []
+    for typed in _AT_WORD.findall(text):
+        address = parse_email(typed)
+        if address is None:
+            rejected.append(Rejected(typed, "email_invalid"))
+        elif kept is None:
+            kept = address
+        elif address != kept:
+            rejected.append(Rejected(address, "email_second"))
+    return kept, rejected, _AT_WORD.sub(" ", text)
+
+
+def _phones(text: str) -> tuple[Optional[str], list[Rejected], str]:
+    """The first valid number, the others said with why (「090-0000-0000」 is no
+    number in use), and the text without any of them."""
+    kept: Optional[str] = None
+    rejected: list[Rejected] = []
+    rest = text
+    for match in phonenumbers.PhoneNumberMatcher(text, "JP", leniency=phonenumbers.Leniency.POSSIBLE):
+        rest = rest.replace(match.raw_string, " ")
+        if not phonenumbers.is_valid_number(match.number):
+            rejected.append(Rejected(match.raw_string, "phone_invalid"))
+            continue
+        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if kept is None:
+            kept = number
+        elif number != kept:
+            rejected.append(Rejected(number, "phone_second"))
+    return kept, rejected, rest
+
+
+def _name_in(text: str) -> Optional[str]:
+    """The first part of `text` that is a name, once the values and their labels are gone."""
+    for part in _PARTS.split(_LABELS.sub(" ", text)):
+        name = parse_name(part)
+        if name is not None:
+            return name
+    return None
+
+
+def read_several(text: str) -> Reading:
+    """Every field in one answer: name, phone, e-mail and a labelled customer number."""
+    normalized = normalize(text)
+    email, bad_emails, rest = _emails(normalized)
+    phone, bad_phones, rest = _phones(rest)
+    labelled = _LABELLED_CUSTOMER_NUMBER.search(rest)
+    customer_number = labelled.group("value").upper() if labelled else None
+    if labelled:
+        rest = rest.replace(labelled.group(0), " ")
+    return Reading(_name_in(rest), phone, email, customer_number, tuple(bad_phones + bad_emails))
+
+
 def parse_customer_number(text: str) -> Optional[str]:
     """A customer number, or NO_CUSTOMER_NUMBER when the customer has none."""
     answer = _unwrap(text)
@@ -92,8 +225,14 @@ def parse_customer_number(text: str) -> Optional[str]:
 
 
 def parse_details(text: str) -> Optional[str]:
+    """What the request is about, or None when the text says nothing: too short or
+    too long, no content word, filler (「まだ？」) or a question."""
     details = normalize(text)
-    return details if _MIN_DETAILS <= len(details) <= MAX_DETAILS else None
+    if not _MIN_DETAILS <= len(details) <= MAX_DETAILS:
+        return None
+    if not lemmas(details) or is_filler(details) or is_question(details):
+        return None
+    return details
 
 
 def _first_mentioned(text: str, choices: dict[str, Sequence[str]]) -> Optional[str]:

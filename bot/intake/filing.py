@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
-from bot.cases.tickets import InvalidRequest, NewRequest, open_request
+from bot.cases.tickets import InvalidRequest, NewRequest, open_request, reissue_code
 from bot.policy.answers import Answer, Answerer
 
 class IntakeFiler:
@@ -28,19 +28,21 @@ class IntakeFiler:
 
         A database failure records nothing (the unit of work rolls back) and
         the reply gives the phone number and e-mail of the contact point.
+        A request filed before under the same submission key (the customer
+        confirms again because the receipt never reached them) gets a new code,
+        so that every ticket has a code its customer has seen.
         """
         try:
             with self.store.unit_of_work() as session:
                 filed = open_request(session, request)
                 reference = filed.ticket.reference
+                code = filed.code or reissue_code(session, filed.ticket)
         except (SQLAlchemyError, InvalidRequest):
             # InvalidRequest would be a bug of the form; the customer still
             # gets the contact point and keeps the answers.
             return self.not_recorded(), False
-        if filed.code is None:
-            text = self.wording["already_filed"].format(reference=reference)
-        else:
-            text = self.wording["filed"].format(reference=reference, code=filed.code)
+        key = "filed" if filed.code else "refiled"
+        text = self.wording[key].format(reference=reference, code=code)
         return Answer("filed", "\n".join([text, self.next_steps(request)]), ("5.(2)", "5.(4)", "11")), True
 
     def not_recorded(self) -> Answer:

@@ -2,16 +2,21 @@
 answer does. Rasa's form loop (actions/intake.py) asks and calls `validate`;
 everything the form decides is here.
 
-An answer can fill its slot, be re-asked with a hint (a third failure adds the
-contact point), be a question about the policy (answered, then the slot is asked
-again), or end the form: 「やめます」 at any point, or 「いいえ」 to the notice
-of collection. The form's last question is the summary; 「修正する」 there asks
-which field to change, clears it, and the form asks it again.
+Every answer is first heard for what it is (bot/intake/hearing.py): a request
+for a person ends the form into a handoff, 「やめます」 in any wording cancels,
+a different request kind switches the kind (saying so), a question is answered
+and the step asked again, filler gets a gentle re-ask. Only then is it read as
+a value; one answer may fill several fields (name, contact, customer number),
+and a value recognised but not kept is said, with why. A typed button title
+does what the click does. A re-ask counts as a failure; the third adds the
+contact point and the offer of a person. Every question has a button to stop.
+The form's last question is the summary (customer input shown as plain text);
+「修正する」 there asks which field to change, clears it, and the form asks it again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -20,8 +25,11 @@ import yaml
 
 from bot.cases.tickets import NewRequest
 from bot.intake import fields
+from bot.intake.echo import plain_text
 from bot.intake.filing import IntakeFiler
+from bot.intake.hearing import DECISIVE, Act, Heard, compact, hear, is_question
 from bot.policy.answers import Answer, Answerer, Button, Entities
+from bot.policy.lemmas import lemmas
 from bot.text import normalize
 
 INTAKE_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "intake.yml"
@@ -55,24 +63,26 @@ ALL_SLOTS = (*ASKED, PHONE, EMAIL, FAILURES, CORRECTING, OUTCOME, SUBMISSION)
 SUMMARY_FIELDS = (KIND, REQUESTER, NAME, CONTACT, CUSTOMER_NUMBER, DETAILS, PRESENTATION)
 # A correction of these clears the slots listed too.
 _CLEARED_WITH = {CONTACT: (PHONE, EMAIL)}
-# Answers the customer types freely: any wording is a value, so only a
-# confident question intent makes them a digression.
-_FREE_TEXT = {NAME, DETAILS}
+# Slots whose answer is a yes or a no.
+_YES_NO = {CONSENT, CONFIRMED}
+# Slots whose values have a shape of their own (digits, @): a value found there
+# counts even in a message that also hesitates or asks (「090-1234-5678でいいですか」).
+_SHAPED = {CONTACT, CUSTOMER_NUMBER}
+# Slots one answer may fill together (「山田太郎です。電話番号は090-…です」).
+_SEVERAL = (NAME, CONTACT, CUSTOMER_NUMBER)
 # The kind that needs no details: the customer asks which purposes apply.
 _NO_DETAILS_KIND = "利用目的の通知"
 
-CANCEL_INTENT = "cancel"
-CANCEL_CONFIDENCE = 0.6
 DIGRESSION_CONFIDENCE = 0.8
 MAX_FAILURES = 3
-# Replies that are never a name or details (「はい」「こんにちは」).
-_NOT_VALUES = {"affirm", "deny", "greet", "goodbye", "thank"}
 # Intents that are not questions to answer in the middle of the form.
 _NOT_DIGRESSIONS = {"out_of_scope"}
 
 OUTCOME_FILED = "filed"
 OUTCOME_CANCELLED = "cancelled"
 OUTCOME_DECLINED = "declined"
+# The customer asked for a person: action_finish_* start the handoff form.
+OUTCOME_HANDOFF = "handoff"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,14 @@ class Step:
     replies: list[Answer] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Several:
+    """What one answer fills (None: nothing) and the notes to say about it."""
+
+    updates: Optional[dict[str, Any]]
+    notes: list[str]
+
+
 class IntakeForm:
     def __init__(self, answerer: Answerer, wording: Mapping[str, Any], filer: Optional[IntakeFiler] = None) -> None:
         self.answerer = answerer
@@ -110,9 +128,9 @@ class IntakeForm:
             REQUESTER: lambda turn: _one(REQUESTER, fields.parse_requester(
                 turn.text, turn.entities.get("requester", []))),
             CONSENT: self._parse_consent,
-            NAME: lambda turn: _one(NAME, fields.parse_name(turn.text)),
-            CONTACT: self._parse_contact,
-            CUSTOMER_NUMBER: lambda turn: _one(CUSTOMER_NUMBER, fields.parse_customer_number(turn.text)),
+            NAME: lambda turn: self._parse_several(turn).updates,
+            CONTACT: lambda turn: self._parse_several(turn).updates,
+            CUSTOMER_NUMBER: lambda turn: self._parse_several(turn).updates,
             DETAILS: lambda turn: _one(DETAILS, fields.parse_details(turn.text)),
             PRESENTATION: lambda turn: _one(PRESENTATION, fields.parse_presentation(turn.text)),
             FIX: self._parse_fix,
@@ -148,17 +166,19 @@ class IntakeForm:
             lines.append(self.summary(slots))
         if spec.get("cite"):
             lines.append(self.answerer.citation(spec["cite"]))
-        return Answer(slot, "\n".join(line for line in lines if line), tuple(spec.get("cite", ())), tuple(buttons))
+        return Answer(slot, "\n".join(line for line in lines if line), tuple(spec.get("cite", ())),
+                      with_way_out(buttons, self.wording))
 
     def summary(self, slots: Mapping[str, Any]) -> str:
         labels = self.wording["labels"]
         return "\n".join(f"・{labels[name]}：{self.display(name, slots)}" for name in self._fields_of(slots))
 
     def display(self, name: str, slots: Mapping[str, Any]) -> str:
+        """The value as shown to the customer: what they typed, as plain text."""
         value = slots.get(name)
         if name == REQUESTER:
             return self.wording["requesters"].get(value, value)
-        return str(value)
+        return plain_text(value)
 
     def _fields_of(self, slots: Mapping[str, Any]) -> list[str]:
         required = self.required_slots(slots)
@@ -167,39 +187,100 @@ class IntakeForm:
     # -- what an answer does ----------------------------------------------
 
     def validate(self, turn: Turn) -> Step:
-        if turn.intent == CANCEL_INTENT and turn.confidence >= CANCEL_CONFIDENCE:
-            return self.end(OUTCOME_CANCELLED)
+        """What the answer to `turn.slot` does: hear what it is, then read the value."""
+        turn = as_clicked(turn, self.ask(turn.slot, turn.slots).buttons)
+        heard = self._hear(turn)
+        if heard.act in DECISIVE or heard.act == Act.STATUS:
+            return self._redirect(turn, heard)
         updates = self._parsers[turn.slot](turn)
-        if turn.slot in _FREE_TEXT and turn.intent in _NOT_VALUES and turn.confidence >= DIGRESSION_CONFIDENCE:
-            updates = None
-        if self._is_digression(turn, understood=updates is not None):
-            # Answer the question; the form then asks the same slot again.
-            return Step({turn.slot: None}, [self.answerer.answer(turn.intent, turn.entities)])
-        if updates is None:
-            return self._invalid(turn)
+        if not self._may_be_value(turn.slot, heard, updates):
+            return self._not_a_value(turn, heard)
+        if updates is not None and OUTCOME in updates:
+            return Step(updates)
+        if updates is None or turn.slot not in updates:
+            return self._invalid(turn, updates or {})
         if updates.get(CONFIRMED) is True:
             return self.confirm(turn)
-        return Step({**updates, FAILURES: 0})
+        notes = self._parse_several(turn).notes if turn.slot in _SEVERAL else []
+        return Step({**updates, FAILURES: 0}, [Answer(turn.slot, note) for note in notes])
 
     def end(self, outcome: str) -> Step:
         """Stop the form; action_finish_intake acts on the outcome."""
         return Step({REQUESTED_SLOT: None, OUTCOME: outcome})
 
-    def _is_digression(self, turn: Turn, understood: bool) -> bool:
-        is_question = (
-            turn.intent in self.answerer.topics
-            and turn.intent not in _NOT_DIGRESSIONS
-            and turn.confidence >= DIGRESSION_CONFIDENCE
-        )
-        return is_question and (not understood or turn.slot in _FREE_TEXT)
+    def _hear(self, turn: Turn) -> Heard:
+        named_kind = None
+        if turn.slot != KIND:
+            named_kind = fields.parse_kind(turn.text, self.kinds, turn.entities.get("request_kind", []))
+        return hear(turn.text, turn.intent, turn.confidence, named_kind=named_kind,
+                    current_kind=turn.slots.get(KIND), free_text=turn.slot == DETAILS)
 
-    def _invalid(self, turn: Turn) -> Step:
+    @staticmethod
+    def _may_be_value(slot: str, heard: Heard, updates: Optional[dict[str, Any]]) -> bool:
+        if heard.act == Act.VALUE:
+            return True
+        if slot in _YES_NO:
+            return heard.act in (Act.YES, Act.NO) or (heard.act != Act.QUESTION and bool(updates))
+        return slot in _SHAPED and bool(updates) and slot in updates
+
+    def _redirect(self, turn: Turn, heard: Heard) -> Step:
+        """A person, a cancel, a lost reference, a status lookup or another kind:
+        what the customer wants instead of answering."""
+        if heard.act == Act.HUMAN:
+            return self.end(OUTCOME_HANDOFF)
+        if heard.act == Act.CANCEL:
+            return self.end(OUTCOME_CANCELLED)
+        if heard.act == Act.KIND:
+            return self._switch_kind(turn, heard.kind)
+        key = "lost" if heard.act == Act.LOST else "status_in_form"
+        text = "\n".join([self.wording[key], self.answerer.contact_block()]) if key == "lost" else self.wording[key]
+        return Step({turn.slot: None}, [Answer(turn.slot, text, buttons=with_way_out([], self.wording, human=True))])
+
+    def _switch_kind(self, turn: Turn, kind: Optional[str]) -> Step:
+        """The customer changed their mind: the new kind, and the details asked
+        again since they were about the old one."""
+        updates: dict[str, Any] = {KIND: kind, turn.slot: None, FAILURES: 0}
+        if turn.slots.get(DETAILS) is not None:
+            updates[DETAILS] = None
+        if turn.slot in (FIX, CONFIRMED):
+            updates.update({FIX: None, CORRECTING: False, CONFIRMED: None})
+        return Step(updates, [Answer(KIND, self.wording["kind_changed"].format(kind=kind))])
+
+    def _not_a_value(self, turn: Turn, heard: Heard) -> Step:
+        """A question is answered; filler and thanks get a gentle re-ask; the rest a hint."""
+        if heard.act == Act.QUESTION:
+            return Step({turn.slot: None}, [self._answer_question(turn)])
+        if heard.act in (Act.FILLER, Act.THANKS):
+            return self._re_ask(turn, self.wording["gentle"][heard.act.value])
+        return self._invalid(turn)
+
+    def _answer_question(self, turn: Turn) -> Answer:
+        """The policy's answer when the classifier knows the topic, else what
+        this question of the form is for."""
+        if (turn.intent in self.answerer.topics and turn.intent not in _NOT_DIGRESSIONS
+                and turn.confidence >= DIGRESSION_CONFIDENCE):
+            return self.answerer.answer(turn.intent, turn.entities)
+        return Answer(turn.slot, self.wording["help"][turn.slot])
+
+    def _invalid(self, turn: Turn, kept: Optional[Mapping[str, Any]] = None) -> Step:
+        """Re-ask with the hint; `kept` are other fields the answer did fill."""
+        kept = dict(kept or {})
+        notes = self._parse_several(turn).notes if turn.slot in _SEVERAL else []
+        if kept:
+            return Step({**kept, turn.slot: None, FAILURES: 0}, [Answer(turn.slot, note) for note in notes])
+        step = self._re_ask(turn, self.wording["invalid"][turn.slot])
+        step.replies[:0] = [Answer(turn.slot, note) for note in notes]
+        return step
+
+    def _re_ask(self, turn: Turn, text: str) -> Step:
+        """One more unusable answer: the third adds the contact point and the offer of a person."""
         failures = int(turn.slots.get(FAILURES) or 0) + 1
-        text = self.wording["invalid"][turn.slot]
+        buttons = self.ask(turn.slot, turn.slots).buttons
         if failures >= MAX_FAILURES:
-            text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block()])
-        asked = self.ask(turn.slot, turn.slots)
-        return Step({turn.slot: None, FAILURES: failures}, [Answer(turn.slot, text, buttons=asked.buttons)])
+            text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block(),
+                              self.wording["offer_human"]])
+            buttons = with_way_out([], self.wording, human=True)
+        return Step({turn.slot: None, FAILURES: failures}, [Answer(turn.slot, text, buttons=buttons)])
 
     # -- parsers that need more than one field function -------------------
 
@@ -212,11 +293,36 @@ class IntakeForm:
             return None
         return {CONSENT: True} if answer else self.end(OUTCOME_DECLINED).updates
 
-    def _parse_contact(self, turn: Turn) -> Optional[dict[str, Any]]:
-        contact = fields.parse_contact(turn.text)
-        if contact is None:
-            return None
-        return {CONTACT: str(contact), PHONE: contact.phone, EMAIL: contact.email}
+    def _parse_several(self, turn: Turn) -> Several:
+        """Every field the answer gives that is still open (the asked one always),
+        and what to tell the customer: other fields filled, both contacts kept,
+        values not accepted and why."""
+        reading = fields.read_several(turn.text)
+        open_ = lambda name: turn.slot == name or turn.slots.get(name) is None  # noqa: E731
+        updates: dict[str, Any] = {}
+        if reading.name and open_(NAME):
+            updates[NAME] = reading.name
+        contact = reading.contact
+        if contact and open_(CONTACT):
+            updates.update({CONTACT: str(contact), PHONE: contact.phone, EMAIL: contact.email})
+        number = reading.customer_number
+        if number is None and turn.slot == CUSTOMER_NUMBER and contact is None:
+            number = fields.parse_customer_number(turn.text)
+        if number and open_(CUSTOMER_NUMBER):
+            updates[CUSTOMER_NUMBER] = number
+        return Several(updates or None, self._notes(turn.slot, updates, reading))
+
+    def _notes(self, asked: str, updates: Mapping[str, Any], reading: fields.Reading) -> list[str]:
+        wording = self.wording
+        notes = [wording["rejected"][rejected.why].format(value=plain_text(rejected.value))
+                 for rejected in reading.rejected if not (asked == CUSTOMER_NUMBER and CUSTOMER_NUMBER in updates)]
+        if updates.get(PHONE) and updates.get(EMAIL):
+            notes.append(wording["both_contacts"].format(phone=updates[PHONE], email=plain_text(updates[EMAIL])))
+        also = [name for name in (NAME, CONTACT, CUSTOMER_NUMBER) if name in updates and name != asked]
+        if also:
+            listed = "、".join(f"{wording['labels'][name]}（{plain_text(updates[name])}）" for name in also)
+            notes.append(wording["also_filled"].format(fields=listed))
+        return notes
 
     def _parse_fix(self, turn: Turn) -> Optional[dict[str, Any]]:
         by_label = {self.wording["labels"][name]: name for name in self._fields_of(turn.slots)}
@@ -228,7 +334,7 @@ class IntakeForm:
         return {**cleared, FIX: None, CORRECTING: False}
 
     def _parse_confirmation(self, turn: Turn) -> Optional[dict[str, Any]]:
-        if "修正" in turn.text or "訂正" in turn.text or "直" in turn.text:
+        if "修正" in turn.text or "訂正" in turn.text or "直" in turn.text or "変更" in turn.text:
             return {CONFIRMED: None, CORRECTING: True}
         answer = yes_or_no(turn)
         if answer is None:
@@ -267,7 +373,7 @@ def _one(slot: str, value: Optional[str]) -> Optional[dict[str, Any]]:
     return None if value is None else {slot: value}
 
 
-_YES = ("はい", "同意", "ok", "いいです", "お願いします", "大丈夫")
+_YES = ("はい", "同意", "ok", "いいです", "お願いします", "大丈夫", "申し込", "申込")
 _NO = ("いいえ", "いや", "しない", "同意しません", "やめ")
 
 
@@ -283,6 +389,37 @@ def yes_or_no(turn: Turn) -> Optional[bool]:
     if any(word in answer for word in _YES):
         return True
     return None
+
+
+def with_way_out(buttons: Sequence[Button], wording: Mapping[str, Any], human: bool = False) -> tuple[Button, ...]:
+    """`buttons`, then the offer of a person if `human`, then a button to stop
+    unless one is there (the summary has its own 「やめる」)."""
+    extra = [Button(*wording["human_button"])] if human else []
+    stop = Button(*wording["stop_button"])
+    has_stop = any(button.title == stop.title for button in buttons)
+    return (*buttons, *extra, *([] if has_stop else [stop]))
+
+
+def _same_choice(text: str, button: Button) -> bool:
+    """Whether typed `text` says what the button says: its title or payload, or the
+    same content words (「この内容で申し込みます」), or only its last one, the verb
+    (「申し込みます」 for 「この内容で申し込む」). A question never clicks."""
+    said = compact(text)
+    if said in (compact(button.title), compact(button.payload)):
+        return True
+    words, title_words = lemmas(text), lemmas(button.title)
+    return bool(words) and words in (title_words, title_words[-1:]) and not is_question(text)
+
+
+def as_clicked(turn: Turn, buttons: Sequence[Button]) -> Turn:
+    """The turn as if the button whose title was typed had been clicked: its
+    payload as the text, and its intent when the payload is one (「/affirm」)."""
+    button = next((button for button in buttons if _same_choice(turn.text, button)), None)
+    if button is None:
+        return turn
+    if button.payload.startswith("/"):
+        return replace(turn, text=button.payload, intent=button.payload[1:], confidence=1.0)
+    return replace(turn, text=button.payload, intent=None, confidence=0.0)
 
 
 @lru_cache(maxsize=None)

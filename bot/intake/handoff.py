@@ -16,11 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
-from bot.cases.tickets import InvalidRequest
+from bot.cases.tickets import InvalidRequest, reissue_code
 from bot.intake import fields
-from bot.intake.form import (
-    CANCEL_CONFIDENCE, CANCEL_INTENT, KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, yes_or_no,
-)
+from bot.intake.form import KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, yes_or_no
+from bot.intake.hearing import Act, hear
 from bot.policy.answers import Answer, Answerer, Button
 
 CONFIRM = "handoff_confirm"
@@ -73,7 +72,7 @@ class Handoff:
         return Answer(slot, text, buttons=buttons)
 
     def validate(self, turn: Turn) -> Step:
-        if turn.intent == CANCEL_INTENT and turn.confidence >= CANCEL_CONFIDENCE:
+        if hear(turn.text, turn.intent, turn.confidence).act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
         if turn.slot == CONFIRM:
             answer = yes_or_no(turn)
@@ -106,12 +105,12 @@ class Handoff:
             with self.store.unit_of_work() as session:
                 filed = open_handoff(session, handoff)
                 reference = filed.ticket.reference
+                # Filed before, but the customer never saw that reply: a code they see now.
+                code = filed.code or reissue_code(session, filed.ticket)
         except (SQLAlchemyError, InvalidRequest):
             return Result(self._with_contact("not_recorded"), {})
-        if filed.code is None:
-            text = self.wording["already_filed"].format(reference=reference)
-        else:
-            text = self.wording["filed"].format(reference=reference, code=filed.code, contact=contact)
+        key = "filed" if filed.code else "refiled"
+        text = self.wording[key].format(reference=reference, code=code, contact=contact)
         return Result(Answer("handoff", text), {ACTIVE: True})
 
     def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any]) -> Result:

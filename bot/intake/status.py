@@ -3,6 +3,14 @@ status in Japanese and the next step out.
 
 A wrong code and an unknown reference get the same reply; repeated failures
 for one reference lock it for the hour (bot.cases.tickets.lookup_status).
+
+Every answer is heard first (bot/intake/hearing.py), as in the intake form: a
+request for a person ends the lookup into a handoff, 「やめます」 or 「いいえ」
+stop it, a lost reference or code (「受付番号を忘れました」) ends it with the
+contact point and the offer of a person, a question is answered and the step
+asked again. References and codes are read with spaces, hyphens, full width
+and lower case. The third unusable answer adds the contact point and the offer
+of a person, and every question has a button to stop.
 """
 
 from __future__ import annotations
@@ -13,9 +21,13 @@ from typing import Any, Mapping, Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
-from bot.cases.references import find_reference, normalize_reference
+from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
-from bot.intake.form import CANCEL_CONFIDENCE, CANCEL_INTENT, REQUESTED_SLOT, Step, Turn
+from bot.intake.form import (
+    DIGRESSION_CONFIDENCE, FAILURES, MAX_FAILURES, OUTCOME_HANDOFF, REQUESTED_SLOT, Step, Turn, as_clicked,
+    with_way_out,
+)
+from bot.intake.hearing import Act, Heard, hear
 from bot.policy.answers import Answer, Answerer
 from bot.text import normalize
 
@@ -23,54 +35,114 @@ REFERENCE = "status_reference"
 CODE = "status_code"
 OUTCOME = "status_outcome"
 ASKED = (REFERENCE, CODE)
-ALL_SLOTS = (*ASKED, OUTCOME)
+# FAILURES is the intake form's counter: the two forms are never active at once.
+ALL_SLOTS = (*ASKED, OUTCOME, FAILURES)
 OUTCOME_READY = "ready"
 OUTCOME_CANCELLED = "cancelled"
+# The customer has no reference or code: the contact point and a person.
+OUTCOME_LOST = "lost"
 
-_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+# Any dash customers type (the Unicode dashes, minus, long-vowel marks), as in bot.cases.references.
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u2043\u30fc\uff70\ufe58\ufe63\uff0d]")
+# 「PR 20261130 UBNECZ」「pr-2026-1130-ubnecz」: spaces and hyphens anywhere between the characters.
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9])P[\s-]*R((?:[\s-]*[0-9]){8})((?:[\s-]*[A-Za-z0-9]){6})(?![A-Za-z0-9])",
+                        re.IGNORECASE | re.ASCII)
+# 「968851」「968 851」「968-851」; never part of a longer run of digits.
+_CODE = re.compile(r"(?<![0-9])([0-9]{3})[\s-]?([0-9]{3})(?![0-9])")
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+def _unified(text: str) -> str:
+    return _DASHES.sub("-", normalize(text))
 
 
 def parse_reference(text: str, entity_values: list[str]) -> Optional[str]:
-    """The reference from the NLU entity, else from anywhere in the text."""
+    """The reference from the NLU entity, else from anywhere in the text, in canonical form."""
     for value in entity_values:
         if normalize_reference(value):
             return normalize_reference(value)
-    return find_reference(normalize(text))
+    for match in _REFERENCE.finditer(_unified(text)):
+        digits, suffix = (_SEPARATORS.sub("", group) for group in match.groups())
+        reference = normalize_reference(f"PR-{digits}-{suffix}")
+        if reference:
+            return reference
+    return None
 
 
 def parse_code(text: str) -> Optional[str]:
-    # The reference's own digits are eight long, so they never match.
-    match = _CODE.search(normalize(text))
-    return match.group(0) if match else None
+    """The six-digit code, read past the reference written in the same message."""
+    without_reference = _REFERENCE.sub(" ", _unified(text))
+    match = _CODE.search(without_reference)
+    return match.group(1) + match.group(2) if match else None
 
 
 class StatusLookup:
     def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
         self.store = store
         self.answerer = answerer
+        self.all_wording = wording
         self.wording = wording["status"]
 
     def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
         return list(ASKED)
 
     def ask(self, slot: str) -> Answer:
-        return Answer(slot, self.wording["ask_reference" if slot == REFERENCE else "ask_code"])
+        text = self.wording["ask_reference" if slot == REFERENCE else "ask_code"]
+        return Answer(slot, text, buttons=with_way_out([], self.all_wording))
 
     def validate(self, turn: Turn) -> Step:
-        if turn.intent == CANCEL_INTENT and turn.confidence >= CANCEL_CONFIDENCE:
-            return Step({REQUESTED_SLOT: None, OUTCOME: OUTCOME_CANCELLED})
+        """Hear the answer, then read the reference (and a code typed with it) or the code."""
+        turn = as_clicked(turn, self.ask(turn.slot).buttons)
+        heard = hear(turn.text, turn.intent, turn.confidence)
+        if heard.act in (Act.HUMAN, Act.CANCEL, Act.NO, Act.LOST):
+            return self._end({Act.HUMAN: OUTCOME_HANDOFF, Act.LOST: OUTCOME_LOST}.get(heard.act, OUTCOME_CANCELLED))
+        updates = self._read(turn)
+        if updates:
+            return Step({**updates, FAILURES: 0})
+        return self._not_a_value(turn, heard)
+
+    def _read(self, turn: Turn) -> dict[str, Any]:
+        """The slots the answer fills: the reference, with the code when typed together."""
         if turn.slot == REFERENCE:
-            value = parse_reference(turn.text, list(turn.entities.get("ticket_ref", [])))
-            invalid = "invalid_reference"
-        else:
-            value = parse_code(turn.text)
-            invalid = "invalid_code"
-        if value is None:
-            return Step({turn.slot: None}, [Answer(turn.slot, self.wording[invalid])])
-        updates: dict[str, Any] = {turn.slot: value}
-        if turn.slot == CODE:
-            updates[OUTCOME] = OUTCOME_READY
-        return Step(updates)
+            reference = parse_reference(turn.text, list(turn.entities.get("ticket_ref", [])))
+            if reference is None:
+                return {}
+            code = parse_code(turn.text)
+            return {REFERENCE: reference, **({CODE: code, OUTCOME: OUTCOME_READY} if code else {})}
+        code = parse_code(turn.text)
+        return {CODE: code, OUTCOME: OUTCOME_READY} if code else {}
+
+    def _not_a_value(self, turn: Turn, heard: Heard) -> Step:
+        if heard.act == Act.QUESTION:
+            return Step({turn.slot: None}, [self._answer_question(turn)])
+        if heard.act in (Act.FILLER, Act.THANKS):
+            return self._re_ask(turn, self.all_wording["gentle"][heard.act.value])
+        return self._re_ask(turn, self.wording["invalid_reference" if turn.slot == REFERENCE else "invalid_code"])
+
+    def _answer_question(self, turn: Turn) -> Answer:
+        if turn.intent in self.answerer.topics and turn.confidence >= DIGRESSION_CONFIDENCE:
+            return self.answerer.answer(turn.intent, turn.entities)
+        return Answer(turn.slot, self.wording["help"][turn.slot])
+
+    def _re_ask(self, turn: Turn, text: str) -> Step:
+        """One more unusable answer: the third adds the contact point and the offer of a person."""
+        failures = int(turn.slots.get(FAILURES) or 0) + 1
+        buttons = self.ask(turn.slot).buttons
+        if failures >= MAX_FAILURES:
+            text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block(),
+                              self.all_wording["offer_human"]])
+            buttons = with_way_out([], self.all_wording, human=True)
+        return Step({turn.slot: None, FAILURES: failures}, [Answer(turn.slot, text, ("11",), buttons)])
+
+    @staticmethod
+    def _end(outcome: str) -> Step:
+        return Step({REQUESTED_SLOT: None, OUTCOME: outcome})
+
+    def lost(self) -> Answer:
+        """For 「受付番号を忘れました」「確認コードをなくしました」: the contact point, and a person."""
+        return Answer("status", "\n".join([self.wording["lost"], self.answerer.contact_block(),
+                                           self.all_wording["offer_human"]]),
+                      ("11",), with_way_out([], self.all_wording, human=True)[:1])
 
     def look_up(self, reference: str, code: str) -> Answer:
         try:

@@ -14,6 +14,7 @@ when asked for (`full=True`: 「もっと詳しく」「原文を見る」「全
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,15 @@ MORE_DETAIL = "/ask_more_detail"
 FILE_REQUEST = "/request_privacy_action"
 CONTACT = "/ask_contact"
 HUMAN = "/ask_human"
+# A complaint is answered with the clause it is about when its words match one this well (BM25).
+COMPLAINT_CLAUSE_MIN_SCORE = 3.0
+# The ranker picks a clause within a topic when its BM25 score is at least
+# MIN_FOCUS_SCORE and FOCUS_MARGIN times the next clause's; else the topic's
+# overview answers (「開示を断られることは？」 is about all of 5.(1)①–⑦).
+MIN_FOCUS_SCORE = 1.0
+FOCUS_MARGIN = 1.25
+# A question about the request form itself, which the policy does not publish.
+_ASKS_FORM = re.compile(r"書式|様式|用紙|URL|ダウンロード|フォーム|テンプレート|ひな形|雛形")
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class Answerer:
             "ask_fee": self._fee,
             "ask_refusal": self._refusal,
             "ask_request_procedure": self._procedure,
+            "ask_verification_reason": self._verification,
             "complain": self._complaint,
             "out_of_scope": self._out_of_scope,
         }
@@ -161,6 +172,9 @@ class Answerer:
             render = self._special.get(intent, self._general)
             render(draft, topic, entities, context, text)
         draft.say(*topic.get("notes", []))
+        if _ASKS_FORM.search(text):
+            draft.say(self.wording["form_not_published"])
+            draft.contact = True
         return self._finish(intent, draft)
 
     def clause(self, intent: str, ref: str, lead: str = "") -> Answer:
@@ -178,10 +192,12 @@ class Answerer:
         known = [ref for ref in refs if ref in self.policy and ref != "11"]
         if not known:
             return self.answer(intent, full=True)
-        draft.say(self.wording["full_text_intro"].format(citation=self.policy.cite(known)))
-        for ref in _outermost(known):
+        shown = _outermost(known)
+        draft.say(self.wording["full_text_intro"].format(citation=self.policy.cite(shown)))
+        for ref in shown:
             draft.say(_render_node(self.policy[ref]))
-        draft.cite(*known)
+        # A section shown whole is cited by its items, which are what the text says.
+        draft.cite(*(child.ref for ref in shown for child in (self.policy[ref].children or (self.policy[ref],))))
         draft.contact = "11" in refs
         return self._finish(intent, draft)
 
@@ -196,8 +212,12 @@ class Answerer:
         scope = topic.get("scope")
         if not scope or not text:
             return None
-        ranked = self.ranker.rank(text, within=scope, limit=1)
-        return self.policy[ranked[0].ref] if ranked else None
+        ranked = self.ranker.rank(text, within=scope, limit=2)
+        if not ranked or ranked[0].score < MIN_FOCUS_SCORE:
+            return None
+        if len(ranked) > 1 and ranked[0].score < FOCUS_MARGIN * ranked[1].score:
+            return None  # two clauses fit about as well: the topic's overview answers both
+        return self.policy[ranked[0].ref]
 
     def _general(self, draft: _Draft, topic: Mapping[str, Any], _: Entities, __: Entities, text: str) -> None:
         """The clause asked about, else the first node of the topic's scope, summarised."""
@@ -285,8 +305,11 @@ class Answerer:
     def _purpose(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                  text: str) -> None:
         purposes = list(self.policy["2.(3)"].children)
+        focused = self.focus(topic, text)
         for item in dict.fromkeys(entities.get("data_item", [])):
             using = [node for node in purposes if item in node.facts["uses"]]
+            if focused in using:
+                using = [focused]  # 「DMに住所を使ってる？」: the purpose asked about
             if using:
                 draft.say(topic["item"].format(item=item), *_purposes(using))
                 draft.cite(*(node.ref for node in using))
@@ -302,9 +325,8 @@ class Answerer:
         if draft.paragraphs and draft.cited:
             draft.full_text = True
             return
-        node = self.focus(topic, text)
-        if node is not None and node.ref not in ("2.(2)", "2.(3)"):
-            self._summarise(draft, node)
+        if focused is not None and focused.ref not in ("2.(2)", "2.(3)"):
+            self._summarise(draft, focused)
             return
         draft.say(topic["intro"], *(_label(node) for node in purposes))
         draft.cite("2.(3)")
@@ -328,21 +350,32 @@ class Answerer:
             for node in documents_node.children
             for document in node.facts.get("documents", [])
         }
-        for document in dict.fromkeys(entities.get("id_document", [])):
+        named = list(dict.fromkeys(entities.get("id_document", [])))
+        for document in named:
             if document in accepted:
                 draft.say(topic["accepted"].format(document=document))
+                draft.cite(accepted[document].ref)
             else:
                 draft.say(topic["other_document"].format(document=document))
+                draft.cite(documents_node.children[-2].ref)
                 draft.contact = True
-        if not draft.paragraphs:
+        if not named:
             node = self.focus(topic, text)
-            if node is not None and node is proxy_node:
+            if node is not None and node is not documents_node:
                 self._summarise(draft, node)
                 return
             draft.say(topic["intro"])
-        draft.say("、".join(f"{child.number}{child.text}" for child in documents_node.children[:-1]))
+        draft.say(topic["any_of"].format(documents="、".join(
+            f"{child.number}{child.text}" for child in documents_node.children[:-1])))
         draft.cite(documents_node.ref)
         draft.full_text = True
+
+    def _verification(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
+                      text: str) -> None:
+        """Why (5.(1): only the customer or a rightful proxy), then how (5.(2))."""
+        draft.say(topic["reason"])
+        draft.cite("5.(1)")
+        self._summarise(draft, self.policy["5.(2)"])
 
     def _fee(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
              text: str) -> None:
@@ -370,10 +403,9 @@ class Answerer:
         if node is not None:
             self._summarise(draft, node)
             return
-        request = self.policy["5.(1)"]
-        draft.say(topic["intro"], request.facts["refusal_lead"])
-        draft.say(*(f"{child.number}{child.text}" for child in request.children))
-        draft.cite(request.ref, "5.(4)")
+        draft.say(topic["overview"])
+        draft.cite("5.(1)", "5.(4)")
+        draft.full_text = True
 
     def _procedure(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                    text: str) -> None:
@@ -431,8 +463,22 @@ class Answerer:
             draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
         return self._finish("ask_request_procedure", draft)
 
+    def complaint(self, entities: Entities, text: str, about: Optional[str] = None, lead: str = "") -> Answer:
+        """A complaint: `lead` (the apology), the right or the clause it is
+        about (looked for in the scope of the topic `about` first), then who
+        takes complaints."""
+        topic = self.topics["complain"]
+        draft = _Draft()
+        draft.say(lead)
+        self._complain(draft, topic, entities, text, about)
+        return self._finish("complain", draft)
+
     def _complaint(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                    text: str) -> None:
+        self._complain(draft, topic, entities, text, None)
+
+    def _complain(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, text: str,
+                  about: Optional[str]) -> None:
         kinds = self._kinds(entities)
         if kinds:
             draft.say(topic["right"].format(kinds="・".join(kinds)))
@@ -441,9 +487,16 @@ class Answerer:
                 draft.say(topic["retention_limit"])
                 draft.cite("12")
             draft.kinds.extend(kinds)
+        else:
+            node = self.focus(self.topics[about], text) if about in self.topics else None
+            if node is None:
+                ranked = self.ranker.rank(text, limit=1)
+                if ranked and ranked[0].score >= COMPLAINT_CLAUSE_MIN_SCORE:
+                    node = self.policy[ranked[0].ref]
+            if node is not None and node.ref != "11":
+                self._summarise(draft, node)
         draft.say(topic["intro"])
         draft.cite(*topic["cite"])
-        draft.buttons.append(Button(self.wording["buttons"]["human"], HUMAN))
 
     def _out_of_scope(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                       text: str) -> None:
@@ -455,8 +508,8 @@ class Answerer:
 
 
 def _purposes(nodes: Sequence[Node]) -> list[str]:
-    """One or two purposes in their summaries, more as a list of labels."""
-    if len(nodes) <= 2:
+    """One purpose in its summary, several as a list of labels."""
+    if len(nodes) == 1:
         return [f"{node.number}{node.summary or node.text}" for node in nodes]
     return [_label(node) for node in nodes]
 

@@ -12,15 +12,26 @@ remembered slots, and stores the `Reply`'s topic and clauses for the next turn.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
-from bot.policy.answers import Answer, Answerer, Entities
+from bot.policy.answers import HUMAN, Answer, Answerer, Button, Entities
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
 
 # The intent of 「もっと詳しく」「原文を見せて」 and of the 「原文を見る」 button.
 MORE_DETAIL_INTENT = "ask_more_detail"
+COMPLAINT = "complain"
+CONTACT_TOPIC = "ask_contact"
+# Where to go next: where to get the form, whom to call (a short question on its own).
+_WHERE_TO_GO = re.compile(
+    r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)"
+    r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$")
+# What an angry customer orders, as the request kind of 5.(1) that does it.
+_WANTED_KINDS = {
+    "削除": re.compile(r"消せ|けせ|消して|けして|消しと|削除しろ|削除して"),
+    "利用停止": re.compile(r"使うな|つかうな|やめろ|止めろ|送るな|送ってくるな|来るな|くるな"),
+}
 # A follow-up is short: longer messages carry their own topic. A very short
 # message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
 FOLLOW_UP_MAX_CHARS = 30
@@ -37,6 +48,8 @@ _TOPIC_ENTITIES = {
     "ask_purpose": {"data_item", "purpose"},
     "ask_definition": {"data_item"},
 }
+# Topics whose answer depends on a data item (1.(1)) the customer named before.
+_TAKES_DATA_ITEM = {"ask_purpose", "ask_definition"}
 # Openings and endings that lean on what was said before.
 _ELLIPTIC = re.compile(
     r"^(それ|その|そっち|そこ|これ|この|あれ|じゃあ?|では|なら|だったら|で、|あと|ちなみに|ってことは)"
@@ -66,11 +79,12 @@ class Message:
 @dataclass(frozen=True)
 class Context:
     """What the conversation remembers: the topic and clauses of the previous
-    answer, and the request kind named last."""
+    answer, and the request kind and data item named last."""
 
     topic: Optional[str] = None
     clauses: tuple[str, ...] = ()
     request_kind: Optional[str] = None
+    data_item: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,22 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context)
-        lead = self._lead(message.text)
+        answered = self.follow_up(message, context)
+        if answered is not None:
+            return answered
+        if _WHERE_TO_GO.search(normalize(message.text)) and message.intent in self.answerer.topics:
+            # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11.
+            message = replace(message, intent=CONTACT_TOPIC)
+        tone = tone_of(message.text)
+        if message.intent == COMPLAINT or (tone is Tone.ANGRY and message.intent in self.answerer.topics):
+            return self._complaint(message)
+        lead = self._lead(tone)
         remembered: Entities = {"request_kind": [context.request_kind]} if context.request_kind else {}
-        intent, follow_up = self._resolve(message, context)
-        if follow_up is not None:
-            first = self.answerer.clause(intent, follow_up, lead=lead)
-            return self._reply(first)
+        if (context.data_item and not message.entities.get("data_item") and is_elliptic(message.text)
+                and message.intent in _TAKES_DATA_ITEM):
+            # 「それは何のため？」 after 「口座番号も個人情報？」: the purpose of 口座番号.
+            message = replace(message, entities={**message.entities, "data_item": [context.data_item]})
+        intent = message.intent
         parts = questions(message.text)
         text = message.text
         second: Optional[Answer] = None
@@ -107,18 +131,32 @@ class Responder:
 
     # -- follow-ups ---------------------------------------------------------
 
+    def follow_up(self, message: Message, context: Context) -> Optional[Reply]:
+        """The reply when `message` leans on the previous answer (its topic, a
+        clause of it, or an entity its answer uses), else None: the message is
+        a question of its own. Also used when the NLU was unsure of the intent."""
+        topic, ref = self._resolve(message, context)
+        if ref is None and topic == message.intent:
+            return None
+        lead = self._lead(tone_of(message.text))
+        if ref is not None and ref in context.clauses:
+            # 「例外ってあるの？」 about the clause just summarised: its whole text.
+            return self._reply(self.answerer.full_text(topic, [ref]))
+        if ref is not None:
+            return self._reply(self.answerer.clause(topic, ref, lead=lead))
+        return self._reply(self.answerer.answer(topic, message.entities, {}, message.text, lead=lead))
+
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
         """The topic to answer and, for a follow-up, the clause it asks about."""
         if not context.topic or context.topic not in self.answerer.topics:
             return message.intent, None
         if not is_elliptic(message.text):
             return message.intent, None
-        topic = self.answerer.topics[context.topic]
-        node = self.answerer.focus(topic, message.text)
-        if node is not None and node.ref not in context.clauses:
-            return context.topic, node.ref
         if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
             return context.topic, None
+        node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
+        if node is not None:
+            return context.topic, node.ref
         return message.intent, None
 
     def _more_detail(self, context: Context) -> Reply:
@@ -149,9 +187,21 @@ class Responder:
 
     # -- assembling ---------------------------------------------------------
 
-    def _lead(self, text: str) -> str:
-        tone = tone_of(text)
+    def _lead(self, tone: Tone) -> str:
         return self.tone_lines.get(tone.value, "") if tone is not Tone.NEUTRAL else ""
+
+    def _complaint(self, message: Message) -> Reply:
+        """An apology first, then the right or the clause the complaint is
+        about. The complain intent goes on to the handoff form (it offers a
+        person); an angry question gets the offer as a button."""
+        entities = dict(message.entities)
+        if not entities.get("request_kind"):
+            entities["request_kind"] = [kind for kind, words in _WANTED_KINDS.items() if words.search(message.text)]
+        answer = self.answerer.complaint(entities, message.text, about=message.intent, lead=self.tone_lines["angry"])
+        if message.intent != COMPLAINT:
+            human = Button(self.answerer.wording["buttons"]["human"], HUMAN)
+            answer = replace(answer, buttons=(human, *answer.buttons))
+        return self._reply(answer)
 
     @staticmethod
     def _reply(first: Answer, second: Optional[Answer] = None) -> Reply:

@@ -39,6 +39,7 @@ ACTION_TOPICS = {
     "action_default_ask_affirmation": "nlu_fallback",
     "action_default_ask_rephrase": "nlu_fallback",
     "action_default_fallback": "nlu_fallback",
+    "action_two_stage_fallback": "nlu_fallback",
     "action_start_intake": "request_privacy_action",
     "action_start_status_lookup": "check_status",
     "action_start_handoff": "ask_human",
@@ -49,15 +50,18 @@ START_TIMEOUT_S = 240
 
 
 def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
-    """The topic of the bot's turn, from its events after the customer's message:
-    the `answer_topic` slot the answer action set, else the first telling action."""
+    """The topic of the bot's turn, from the customer's message and the events
+    after it: the `answer_topic` slot the answer action set, else the first
+    telling action, else (an answer that names no topic) the message's intent."""
     for kind, data in events:
         if kind == "slot" and data.get("name") == "answer_topic" and data.get("value"):
             return _NOT_A_TOPIC.get(data["value"], data["value"])
     for kind, data in events:
         if kind == "action" and data.get("name") in ACTION_TOPICS:
             return ACTION_TOPICS[data["name"]]
-    return None
+    answered = any(kind == "action" and data.get("name") == "action_answer_question" for kind, data in events)
+    intents = [data.get("parse_data", {}).get("intent", {}).get("name") for kind, data in events if kind == "user"]
+    return intents[-1] if answered and intents else None
 
 
 class TrackerReader:
@@ -68,6 +72,7 @@ class TrackerReader:
         self._events: Optional[Table] = None
 
     def since_last_message(self, sender: str) -> list[tuple[str, dict[str, Any]]]:
+        """The customer's latest message and every event after it."""
         if self._events is None:
             self._events = Table("events", MetaData(), autoload_with=self.engine)
         events = self._events
@@ -76,8 +81,8 @@ class TrackerReader:
                 select(events.c.type_name, events.c.data)
                 .where(events.c.sender_id == sender).order_by(events.c.id)).all()
         parsed = [(kind, json.loads(data)) for kind, data in rows]
-        last_user = max((i for i, (kind, _) in enumerate(parsed) if kind == "user"), default=-1)
-        return parsed[last_user + 1:]
+        last_user = max((i for i, (kind, _) in enumerate(parsed) if kind == "user"), default=0)
+        return parsed[last_user:]
 
 
 def rest_chat(rasa_url: str, tracker_url: str) -> Chat:

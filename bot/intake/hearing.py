@@ -1,0 +1,225 @@
+"""What a customer's message IS, decided before any form step takes it as a value.
+
+`hear(text, ...)` returns a `Heard`: the message is a request for a person, a
+cancel, a lost reference or code, a wish to check a status, a change of request
+kind, a question, filler (「ちょっと待って」「まだ？」「えーと」), thanks, a bare
+yes or no, noise, or else possibly a value, which the step's parser decides.
+The forms (bot/intake/form.py, status.py) say what each act does at each step.
+
+Intents from the NLU count when confident; the words count always, since the
+classifier was trained on questions, not on what people say while filling in
+a form. SudachiPy tokenizers are not thread-safe: each thread gets its own.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional
+
+from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
+
+from bot.nlu.noise import noise_kind
+from bot.text import normalize
+
+INTENT_CONFIDENCE = 0.8
+CANCEL_CONFIDENCE = 0.6
+
+
+class Act(str, Enum):
+    VALUE = "value"
+    HUMAN = "human"
+    CANCEL = "cancel"
+    LOST = "lost"
+    STATUS = "status"
+    KIND = "kind"
+    QUESTION = "question"
+    FILLER = "filler"
+    THANKS = "thanks"
+    YES = "yes"
+    NO = "no"
+    NOISE = "noise"
+
+
+# Acts that end or redirect the step whatever it asked.
+DECISIVE = frozenset({Act.HUMAN, Act.CANCEL, Act.LOST, Act.KIND})
+
+
+@dataclass(frozen=True)
+class Heard:
+    """`kind` is the request kind switched to, for Act.KIND only."""
+
+    act: Act
+    kind: Optional[str] = None
+
+
+_PUNCTUATION = re.compile(r"[\s。、，,.．!！?？…〜~「」『』（）()]+")
+_HUMAN_WHO = re.compile(r"担当|人間|オペレー[タ]|スタッフ|係の?(人|方)|係員|有人|人と|ひとと|生身|窓口の(人|方)")
+_HUMAN_WANT = re.compile(r"話|はな(し|す)|つな|繋|代わ|替わ|かわ|お願い|呼|相談|したい|ください|下さい|連絡")
+_LOST_WHAT = re.compile(r"受付番号|受付の番号|確認コード|コード|PR|(?<!客様)(?<!客さま)(?<!顧客)(?<!電話)(?<!会員)番号",
+                        re.IGNORECASE)
+_LOST_HOW = re.compile(r"忘れ|わすれ|無くし|なくし|失くし|紛失|分から|わから|分かりません|わかりません|不明|覚えて(い)?な|控えて(い)?な"
+                       r"|メモして(い)?な|消え|消し|見つから|みつから|届いて(い)?な|知らな|しらな")
+_CANCEL_ALONE = re.compile(
+    r"(やっぱり|もう)?(やめ(ます|る|たい|て|ておきます|とく|ときます|よう)?|止め(ます|る|たい)|キャンセル(します|で|したい)?"
+    r"|中止(します|で|したい)?|中断(します)?|終了(します)?|終わり(にします)?|おわり|もういい(です)?|結構です|取り?消し?(ます)?"
+    r"|stop|cancel|quit|exit|end|abort)(です|してください|ください|お願いします|します)?", re.IGNORECASE)
+_CANCEL_WHAT = re.compile(r"(受付|申し?込み?|申請|請求|手続き?|入力|確認)(を|は)?(やめ|止め|中止|中断|キャンセル|取り?消|取りやめ)")
+_STATUS = re.compile(r"受付状況|進捗|進み具合|審査状況|申請状況|請求の状況|手続きの状況|対応状況")
+_CHANGE = re.compile(r"やっぱり|やはり|変え|変更|かえ(たい|ます)|ではなく|じゃなくて|でなく|の方が|のほう|にしたい|にします"
+                     r"|切り?替え|間違え|まちがえ")
+_REQUEST = re.compile(r"請求|したい|してほしい|して欲しい|希望|お願い|申し?込|手続|にして|に変")
+_THANKS = re.compile(r"ありがと|有難|有り難|感謝|サンキュ|thank|助かり|助かる", re.IGNORECASE)
+_THANKS_MAX_CHARS = 20
+_YES = re.compile(r"(はい|ええ|うん|そうです|ok|オーケー|了解(です|しました)?|承知しました|わかりました|分かりました|大丈夫です?)"
+                  r"(です)?", re.IGNORECASE)
+_NO = re.compile(r"(いいえ|いや|いえ|ううん|違います|ちがいます|no)(です)?", re.IGNORECASE)
+# Words that say where a question asks (なんで, 何, どう, いくら ...).
+_INTERROGATIVES = {"なぜ", "何故", "なんで", "何で", "どうして", "何", "なに", "なん", "いつ", "どこ", "何処", "どう", "如何",
+                   "いくら", "幾ら", "どれ", "どの", "どんな", "どちら", "誰", "だれ"}
+_QUESTION_ENDINGS = {"か", "の", "かな", "かしら", "って"}
+# Phrases and words of someone who is not answering yet.
+_FILLER_WORDS = {"待つ", "まだ", "未だ", "ちょっと", "一寸", "少々", "少し", "しばらく", "暫く", "考える", "探す", "調べる",
+                 "確認", "見る", "今", "考え", "一旦", "いったん", "準備", "中", "えっと", "ええと", "えーっと", "あの", "あのう",
+                 "その", "うーん", "ん", "んー", "hmm", "um", "uh", "wait", "お", "ください", "下さる", "くださる", "する",
+                 "為る", "いる", "居る", "ね", "よ"}
+_GRAMMAR = {"助詞", "助動詞", "補助記号", "空白", "接頭辞"}
+
+_local = threading.local()
+
+
+def _tokenizer() -> Tokenizer:
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _local.tokenizer = Dictionary(dict="core").create(SplitMode.C)
+    return tokenizer
+
+
+def morphemes(text: str) -> list[Morpheme]:
+    """Sudachi's morphemes of the normalized text (a list: the tokenizer reuses its result buffer)."""
+    return list(_tokenizer().tokenize(normalize(text)))
+
+
+def compact(text: str) -> str:
+    """The normalized text without spaces, punctuation or long-vowel marks, for whole-phrase matching."""
+    return _PUNCTUATION.sub("", normalize(text))
+
+
+def _confident(intent: Optional[str], confidence: float, wanted: set[str], threshold: float) -> bool:
+    return intent in wanted and confidence >= threshold
+
+
+def is_question(text: str) -> bool:
+    """A question mark, an interrogative word, or a question ending (か, の, 「…の場合は」)."""
+    normalized = normalize(text)
+    if "?" in normalized or "？" in normalized:
+        return True
+    tokens = [m for m in morphemes(normalized) if m.part_of_speech()[0] not in ("補助記号", "空白")]
+    if any(m.surface() in _INTERROGATIVES or m.normalized_form() in _INTERROGATIVES for m in tokens):
+        return True
+    if len(tokens) < 2:
+        return False
+    last = tokens[-1]
+    ends_like_question = last.part_of_speech()[0] == "助詞" and last.surface() in _QUESTION_ENDINGS
+    # 「代理人の場合は」: a topic left hanging asks about it.
+    hanging_topic = last.surface() == "は" and last.part_of_speech()[1] == "係助詞"
+    return ends_like_question or hanging_topic
+
+
+def is_filler(text: str) -> bool:
+    """Only hesitation, waiting or interjections (「えーと」「ちょっと待ってください」「まだ？」)."""
+    tokens = [m for m in morphemes(text) if m.part_of_speech()[0] not in ("補助記号", "空白")]
+    said = False
+    for token in tokens:
+        pos = token.part_of_speech()[0]
+        if token.normalized_form().lower() in _FILLER_WORDS or token.surface().lower() in _FILLER_WORDS or pos == "感動詞":
+            said = True
+        elif pos not in _GRAMMAR:
+            return False
+    return said
+
+
+def is_cancel(text: str) -> bool:
+    """「やめます」「キャンセル」「stop」 said on their own, or 「申し込みをやめます」; not
+    「ダイレクトメールをやめてほしい」, which is what a request may be about."""
+    said = compact(text)
+    return bool(_CANCEL_ALONE.fullmatch(said) or _CANCEL_WHAT.search(said))
+
+
+def wants_human(text: str) -> bool:
+    said = compact(text)
+    return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said))
+
+
+def lost_credentials(text: str) -> bool:
+    """「受付番号を忘れました」「確認コードをなくしました」: the customer cannot give them."""
+    said = compact(text)
+    return bool(_LOST_WHAT.search(said) and _LOST_HOW.search(said))
+
+
+def yes_or_no(text: str) -> Optional[bool]:
+    """True or False when the whole message is a bare yes or no, else None."""
+    said = compact(text)
+    if _YES.fullmatch(said):
+        return True
+    if _NO.fullmatch(said):
+        return False
+    return None
+
+
+def switched_kind(text: str, named_kind: Optional[str], current: Optional[str], free_text: bool) -> Optional[str]:
+    """The request kind the customer now wants instead of `current`, or None.
+    `named_kind` is the kind the message names (bot.intake.fields.parse_kind).
+
+    Where an answer may itself name a kind (the details: 「削除された情報も開示して」),
+    only explicit change words count (「やっぱり」「変えたい」); elsewhere a kind named
+    with a request (「削除をお願いします」) does too.
+    """
+    if named_kind is None or named_kind == current:
+        return None
+    said = compact(text)
+    if _CHANGE.search(said):
+        return named_kind
+    return named_kind if not free_text and _REQUEST.search(said) and not is_question(text) else None
+
+
+def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, named_kind: Optional[str] = None,
+         current_kind: Optional[str] = None, free_text: bool = False) -> Heard:
+    """What the message is. `named_kind`: the request kind the message names, if a
+    switch of kind is possible at this step (None where the step asks for the kind
+    or has none). `free_text`: the answer is the customer's own description (the
+    details), which may name a kind, or sound like a complaint or a status, without
+    meaning a switch: there only explicit words count, not the classifier's intent."""
+    intent = None if free_text and intent not in ("cancel", "affirm", "deny") else intent
+    if _confident(intent, confidence, {"ask_human", "complain"}, INTENT_CONFIDENCE) or wants_human(text):
+        return Heard(Act.HUMAN)
+    if lost_credentials(text):
+        return Heard(Act.LOST)
+    if _confident(intent, confidence, {"cancel"}, CANCEL_CONFIDENCE) or is_cancel(text):
+        return Heard(Act.CANCEL)
+    if named_kind is not None:
+        kind = switched_kind(text, named_kind, current_kind, free_text)
+        if kind is not None:
+            return Heard(Act.KIND, kind)
+    if _STATUS.search(compact(text)) or _confident(intent, confidence, {"check_status"}, INTENT_CONFIDENCE):
+        return Heard(Act.STATUS)
+    return _soft_act(text, intent, confidence)
+
+
+def _soft_act(text: str, intent: Optional[str], confidence: float) -> Heard:
+    """Acts a step may still read a value from (a phone number typed with 「まだ？」 is still one)."""
+    answer = yes_or_no(text)
+    if answer is not None or _confident(intent, confidence, {"affirm", "deny"}, INTENT_CONFIDENCE):
+        return Heard(Act.YES if answer or (answer is None and intent == "affirm") else Act.NO)
+    if is_filler(text):
+        return Heard(Act.FILLER)
+    if (_THANKS.search(compact(text)) and len(compact(text)) <= _THANKS_MAX_CHARS) or \
+            _confident(intent, confidence, {"thank", "greet", "goodbye"}, INTENT_CONFIDENCE):
+        return Heard(Act.THANKS)
+    if is_question(text):
+        return Heard(Act.QUESTION)
+    if noise_kind(text) in ("symbols", "repeat") or not compact(text):
+        return Heard(Act.NOISE)
+    return Heard(Act.VALUE)

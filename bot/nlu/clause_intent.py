@@ -1,0 +1,74 @@
+"""A second opinion for unsure intents: the clause of the policy the message matches.
+
+When DIET is unsure (FallbackClassifier set `nlu_fallback`), `ClauseIntentClassifier`
+asks the clause ranker (bot/policy/ranker.py) which clauses the message's words
+point to. If one of the best clauses belongs to a topic that DIET also ranked
+among its first few intents, the two independent signals agree and that topic
+is taken, with DIET's own confidence for it. Otherwise the message stays
+`nlu_fallback`, and the two-stage fallback offers the topics of the best
+clauses as buttons.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY,
+                                       TEXT)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.noise import FALLBACK_INTENT
+from bot.policy.answers import Answerer, default_answerer
+
+# How many of DIET's intents and of the ranker's clauses are compared.
+DIET_CANDIDATES = 3
+CLAUSE_CANDIDATES = 3
+# A clause below this BM25 score has too little in common with the message.
+MIN_CLAUSE_SCORE = 2.0
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ClauseIntentClassifier(GraphComponent):
+    """Replaces `nlu_fallback` by a topic that DIET and the clause ranker agree on
+    (list it after FallbackClassifier in config.yml)."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ClauseIntentClassifier":
+        return cls(default_answerer())
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+                continue
+            agreed = self.agreed_topic(message.get(TEXT) or "", message.get(INTENT_RANKING_KEY) or [])
+            if agreed is not None:
+                message.data[INTENT] = agreed
+        return messages
+
+    def agreed_topic(self, text: str, ranking: List[Dict[str, Any]]) -> Dict[str, Any] | None:
+        """The first of the best clauses whose topic DIET also ranked high, as
+        an intent {name, confidence}; None when they do not agree."""
+        candidates = {
+            entry[INTENT_NAME_KEY]: entry[PREDICTED_CONFIDENCE_KEY]
+            for entry in ranking if entry[INTENT_NAME_KEY] != FALLBACK_INTENT
+        }
+        first = dict(list(candidates.items())[:DIET_CANDIDATES])
+        for ranked in self.answerer.ranker.rank(text, limit=CLAUSE_CANDIDATES):
+            topic = self.answerer.topic_of(ranked.ref)
+            if ranked.score >= MIN_CLAUSE_SCORE and topic in first:
+                return {INTENT_NAME_KEY: topic, PREDICTED_CONFIDENCE_KEY: first[topic]}
+        return None
