@@ -27,7 +27,7 @@ help:
 	@echo "make staff-user LOGIN=yamada ROLE=admin [NAME=山田太郎]  create a staff console account (asks for the password)"
 	@echo "make bench  the whole bot measured: NLU, end to end under load, memory, training (writes bench/RESULTS.md)"
 	@echo "make validate  check the training data (rasa data validate and bot/tools/checks.py)"
-	@echo "make evaluate  train if needed, score the held-out set, write reports/ (fails under the thresholds)"
+	@echo "make evaluate  train if needed, score the held-out set and the graded conversations, write reports/ (fails under the thresholds)"
 	@echo "make publish   evaluate, then put the model live in a bot started with TCN_HOT_RELOAD=1"
 	@echo "make inbox     export misunderstood messages (masked) to inbox/review.yml; make inbox-merge adds the labeled ones"
 	@echo "make audit     known vulnerabilities of the pinned Python and npm packages (fails if the database is unreachable)"
@@ -92,9 +92,12 @@ validate: setup
 	$(PY) -m bot.tools.checks
 
 # Scores the held-out set with the model (trained first if data changed) and
-# writes reports/; fails under the accuracy and macro-F1 thresholds CI uses.
+# writes reports/; fails under the accuracy and macro-F1 thresholds CI uses. Then
+# plays the graded conversations (tests/answers/) against the bot started as
+# `make run` starts it: reports/answers.md, per topic.
 evaluate: model
 	$(PY) -m bot.tools.evaluate
+	$(PY) -m bot.tools.grade_answers
 
 # Only an evaluated model goes live: copied to models/live/, which the model
 # server of `TCN_HOT_RELOAD=1 make run` serves to the running Rasa server.

@@ -42,7 +42,7 @@ COMPLAINT_CLAUSE_MIN_SCORE = 3.0
 # The ranker picks a clause within a topic when its BM25 score is at least
 # MIN_FOCUS_SCORE and FOCUS_MARGIN times the next clause's; else the topic's
 # overview answers (「開示を断られることは？」 is about all of 5.(1)①–⑦).
-MIN_FOCUS_SCORE = 1.0
+MIN_FOCUS_SCORE = 1.6
 FOCUS_MARGIN = 1.25
 # A question about the request form itself, which the policy does not publish.
 _ASKS_FORM = re.compile(r"書式|様式|用紙|URL|ダウンロード|フォーム|テンプレート|ひな形|雛形")

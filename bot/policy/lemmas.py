@@ -7,6 +7,11 @@ not matter. Compound nouns also contribute their short units
 (「本人確認書類」→ 本人確認書類, 本人, 確認, 書類) so that a customer who
 writes 「書類」 still meets the clause that says 「本人確認書類」.
 
+Hiragana-only messages (「けいさつに じょうほう わたすの」「りょうきんの ひきおとし」)
+are cut into odd words by any tokenizer, so they are also compared by sound:
+`kana_grams` gives the character bigrams of the text's katakana reading, which
+match those of the clause whatever the segmentation.
+
 SudachiPy tokenizers are not thread-safe: each thread gets its own (the
 dictionary itself is memory-mapped and shared).
 """
@@ -14,6 +19,9 @@ dictionary itself is memory-mapped and shared).
 from __future__ import annotations
 
 import threading
+
+import jaconv
+import regex
 
 from sudachipy import Dictionary, SplitMode, Tokenizer
 
@@ -67,3 +75,28 @@ def lemmas(text: str) -> list[str]:
                 continue
             result.append(lemma)
     return result
+
+
+_HIRAGANA = regex.compile(r"\p{Hiragana}")
+_LETTER = regex.compile(r"[\p{L}\p{N}]")
+# Share of hiragana among the letters from which a message is read by sound.
+HIRAGANA_SHARE = 0.8
+
+
+def mostly_hiragana(text: str) -> bool:
+    """Whether `text` is written (almost) in hiragana only."""
+    letters = _LETTER.findall(text)
+    return bool(letters) and len(_HIRAGANA.findall(text)) >= HIRAGANA_SHARE * len(letters)
+
+
+def kana_grams(text: str) -> list[str]:
+    """Character bigrams of the katakana reading of `text` (symbols and spaces
+    dropped), e.g. 「警察」 and 「けいさつ」 both give ケイ, イサ, サツ."""
+    reading = "".join(
+        morpheme.reading_form() if morpheme.part_of_speech()[0] not in ("補助記号", "空白") else " "
+        for morpheme in _tokenizer().tokenize(normalize(text))
+    )
+    grams: list[str] = []
+    for chunk in jaconv.hira2kata(reading).split():
+        grams.extend(chunk[i:i + 2] for i in range(len(chunk) - 1))
+    return grams

@@ -21,11 +21,15 @@ import bm25s
 import numpy as np
 
 from bot.policy.document import Node, Policy
+from bot.policy.lemmas import kana_grams, mostly_hiragana
 from bot.policy.lemmas import lemmas as default_lemmas
 
 Lemmatizer = Callable[[str], list[str]]
 # Customer words count twice against the policy's own wording.
 WORDS_WEIGHT = 2
+# Bigram scores add up over the several bigrams of one word: this brings
+# them to the size of one lemma's score, so that the same thresholds apply.
+SOUND_SCALE = 3.0
 # A section's summary restates its items, so it matches what they match: an
 # item scoring at least this share of its section's score is the better answer.
 SPECIFIC_SHARE = 0.6
@@ -48,25 +52,26 @@ class ClauseRanker:
         self.lemmatize = lemmatize
         self.nodes: tuple[Node, ...] = tuple(policy.walk())
         self._index = {node.ref: position for position, node in enumerate(self.nodes)}
-        corpus = [self._document(node) for node in self.nodes]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
-        self._vocabulary = set(self._bm25.vocab_dict)
+        self._by_lemma = _Index([self._document(node, self.lemmatize) for node in self.nodes])
+        self._by_sound = _Index([self._document(node, kana_grams) for node in self.nodes])
 
-    def _document(self, node: Node) -> list[str]:
-        tokens = self.lemmatize(" ".join(filter(None, (node.title, node.text, node.summary))))
+    @staticmethod
+    def _document(node: Node, tokenize: Lemmatizer) -> list[str]:
+        tokens = tokenize(" ".join(filter(None, (node.title, node.text, node.summary))))
         for word in node.words:
-            tokens.extend(self.lemmatize(word) * WORDS_WEIGHT)
+            tokens.extend(tokenize(word) * WORDS_WEIGHT)
         # bm25s drops empty documents from its vocabulary bookkeeping; a node
         # with nothing to match still needs a place in the score vector.
         return tokens or ["\u0000"]
 
     def scores(self, text: str) -> np.ndarray:
-        """The score of every node (in `self.nodes` order) for `text`."""
-        query = [lemma for lemma in self.lemmatize(text) if lemma in self._vocabulary]
-        if not query:
-            return np.zeros(len(self.nodes))
-        return np.asarray(self._bm25.get_scores(query))
+        """The score of every node (in `self.nodes` order) for `text`: by
+        lemmas, and for a hiragana-only text also by the sound of its words
+        (bigram scores scaled to the size of lemma scores; the better of the two)."""
+        by_lemma = self._by_lemma.scores(self.lemmatize(text))
+        if mostly_hiragana(text):
+            return np.maximum(by_lemma, self._by_sound.scores(kana_grams(text)) / SOUND_SCALE)
+        return by_lemma
 
     def rank(self, text: str, within: Iterable[str] | None = None, limit: int = 5) -> list[Ranked]:
         """The best nodes for `text`, best first, score > 0 only.
@@ -107,3 +112,19 @@ def subtree(node: Node) -> Sequence[Node]:
     for child in node.children:
         nodes.extend(subtree(child))
     return nodes
+
+
+class _Index:
+    """BM25 (bm25s) over token lists; tokens unknown to the corpus are ignored."""
+
+    def __init__(self, corpus: list[list[str]]) -> None:
+        self._size = len(corpus)
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+        self._vocabulary = set(self._bm25.vocab_dict)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        query = [token for token in tokens if token in self._vocabulary]
+        if not query:
+            return np.zeros(self._size)
+        return np.asarray(self._bm25.get_scores(query))

@@ -107,14 +107,19 @@ class Responder:
         answered = self.follow_up(message, context)
         if answered is not None:
             return answered
-        if _WHERE_TO_GO.search(normalize(message.text)) and message.intent in self.answerer.topics:
+        if message.intent not in self.answerer.topics:
+            # Only topics are answered here; anything else (a rule gone astray) is
+            # met with the likely topics, never with silence.
+            answer = self.answerer.clarify([], message.text)
+            return Reply((answer,), answer.topic, ())
+        if _WHERE_TO_GO.search(normalize(message.text)):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11.
             message = replace(message, intent=CONTACT_TOPIC)
         tone = tone_of(message.text)
-        if message.intent == COMPLAINT or (tone is Tone.ANGRY and message.intent in self.answerer.topics):
+        if message.intent == COMPLAINT or tone is Tone.ANGRY:
             return self._complaint(message)
         lead = self._lead(tone)
-        remembered: Entities = {"request_kind": [context.request_kind]} if context.request_kind else {}
+        remembered = _remembered(context)
         if (context.data_item and not message.entities.get("data_item") and is_elliptic(message.text)
                 and message.intent in _TAKES_DATA_ITEM):
             # 「それは何のため？」 after 「口座番号も個人情報？」: the purpose of 口座番号.
@@ -139,12 +144,12 @@ class Responder:
         if ref is None and topic == message.intent:
             return None
         lead = self._lead(tone_of(message.text))
-        if ref is not None and ref in context.clauses:
-            # 「例外ってあるの？」 about the clause just summarised: its whole text.
-            return self._reply(self.answerer.full_text(topic, [ref]))
-        if ref is not None:
+        if ref is not None and ref not in context.clauses:
             return self._reply(self.answerer.clause(topic, ref, lead=lead))
-        return self._reply(self.answerer.answer(topic, message.entities, {}, message.text, lead=lead))
+        # 「訂正でもかかる？」「いくら？」「例外ってあるの？」: the same topic again,
+        # answered for what this message asks (its entities and words).
+        return self._reply(self.answerer.answer(topic, message.entities, _remembered(context), message.text,
+                                                lead=lead))
 
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
         """The topic to answer and, for a follow-up, the clause it asks about."""
@@ -207,6 +212,11 @@ class Responder:
     def _reply(first: Answer, second: Optional[Answer] = None) -> Reply:
         answers = (first,) if second is None else (first, second)
         return Reply(answers, first.topic, first.citations)
+
+
+def _remembered(context: Context) -> Entities:
+    """The entity values an answer may use from earlier turns."""
+    return {"request_kind": [context.request_kind]} if context.request_kind else {}
 
 
 def is_elliptic(text: str) -> bool:

@@ -220,8 +220,16 @@ def report(graded: Sequence[Graded], figures_: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# What `make test` asserts and `make evaluate` fails under (issue 13's targets
-# where they are met; see reports/answers.md for the figures measured).
+# Issue 13's targets, reported by `make evaluate` next to the figures.
+TARGETS = {
+    "right_topic": 97.0,
+    "right_clause": 90.0,
+    "p95_chars_single_point": 300,
+    "kept_context": 90.0,
+}
+# What `make test` asserts and `make evaluate` fails under: the figures this
+# bot reached (reports/answers.md), less a little for the noise of retraining.
+# They only ever go up, towards TARGETS.
 THRESHOLDS = {
     "right_topic": 97.0,
     "right_clause": 90.0,
@@ -230,17 +238,18 @@ THRESHOLDS = {
 }
 
 
-def below_thresholds(figures_: dict[str, Any]) -> list[str]:
-    """Each figure of `summary()` that misses its threshold, as a readable line."""
-    overall = figures_["single_turn"]
+def below(figures_: dict[str, Any], limits: dict[str, float]) -> list[str]:
+    """Each figure of `summary()` (single-turn cases; follow-ups for context)
+    that misses its limit in `limits`, as a readable line."""
+    single = figures_["single_turn"]
+    measured = {**single, "kept_context": figures_["follow_ups"]["kept_context"]}
     failed = []
-    if overall["right_topic"] < THRESHOLDS["right_topic"]:
-        failed.append(f"right topic {overall['right_topic']}% < {THRESHOLDS['right_topic']}%")
-    if overall["right_clause"] < THRESHOLDS["right_clause"]:
-        failed.append(f"right clause {overall['right_clause']}% < {THRESHOLDS['right_clause']}%")
-    if overall["p95_chars_single_point"] > THRESHOLDS["p95_chars_single_point"]:
-        failed.append(f"p95 length {overall['p95_chars_single_point']} > {THRESHOLDS['p95_chars_single_point']}")
-    kept = figures_["follow_ups"]["kept_context"]
-    if kept < THRESHOLDS["kept_context"]:
-        failed.append(f"follow-ups kept context {kept}% < {THRESHOLDS['kept_context']}%")
+    for name, limit in limits.items():
+        value = measured[name]
+        if (value > limit) if name.startswith("p95") else (value < limit):
+            failed.append(f"{name.replace('_', ' ')} {value} (limit {limit})")
     return failed
+
+
+def below_thresholds(figures_: dict[str, Any]) -> list[str]:
+    return below(figures_, THRESHOLDS)
