@@ -18,6 +18,8 @@ ANSWERER = default_answerer()
 RESPONDER = Responder(ANSWERER)
 # What the latest answer was about (domain.yml): follow-ups are answered against it.
 TOPIC_SLOT, CLAUSES_SLOT = "answer_topic", "answer_clauses"
+# The topic of a reply that asks which topic was meant (bot/policy/answers.py).
+CLARIFY = "clarify"
 
 
 def entities_of(tracker: Tracker) -> Dict[str, List[str]]:
@@ -33,19 +35,25 @@ def context_of(tracker: Tracker) -> Context:
 
 
 def message_of(tracker: Tracker) -> Message:
+    # The message's intent as the NLU decided it (not rasa-sdk's
+    # get_intent_of_latest_message, which reads the first entry of the ranking).
     intent = tracker.latest_message.get("intent") or {}
     return Message(
         text=tracker.latest_message.get("text") or "",
-        intent=tracker.get_intent_of_latest_message(skip_fallback_intent=False) or "",
+        intent=str(intent.get("name") or ""),
         confidence=float(intent.get("confidence") or 0.0),
         entities=entities_of(tracker),
     )
 
 
 def answer_with(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:
-    """Send the reply's answers; the events that remember what it was about."""
+    """Send the reply's answers; the events that remember what it was about. A
+    reply that only asks what the customer meant leaves the previous answer's
+    context in place, so that 「ぜんぶおしえて」 after it still has something to expand."""
     for answer in reply.answers:
         send(dispatcher, answer)
+    if not reply.clauses and reply.topic == CLARIFY:
+        return []
     return [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
 
 

@@ -54,21 +54,29 @@ class ClauseIntentClassifier(GraphComponent):
             intent = message.get(INTENT) or {}
             if intent.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
                 continue
-            agreed = self.agreed_topic(message.get(TEXT) or "", message.get(INTENT_RANKING_KEY) or [])
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            agreed = self.agreed_topic(message.get(TEXT) or "", ranking)
             if agreed is not None:
                 message.data[INTENT] = agreed
+                # The ranking tells the same: the agreed topic first (actions read it).
+                message.data[INTENT_RANKING_KEY] = [agreed] + [
+                    entry for entry in ranking if entry[INTENT_NAME_KEY] != agreed[INTENT_NAME_KEY]]
         return messages
 
     def agreed_topic(self, text: str, ranking: List[Dict[str, Any]]) -> Dict[str, Any] | None:
-        """The first of the best clauses whose topic DIET also ranked high, as
-        an intent {name, confidence}; None when they do not agree."""
+        """The first of DIET's best intents that is the topic of one of the best
+        clauses, as an intent {name, confidence}; None when they do not agree."""
         candidates = {
             entry[INTENT_NAME_KEY]: entry[PREDICTED_CONFIDENCE_KEY]
             for entry in ranking if entry[INTENT_NAME_KEY] != FALLBACK_INTENT
         }
-        first = dict(list(candidates.items())[:DIET_CANDIDATES])
-        for ranked in self.answerer.ranker.rank(text, limit=CLAUSE_CANDIDATES):
-            topic = self.answerer.topic_of(ranked.ref)
-            if ranked.score >= MIN_CLAUSE_SCORE and topic in first:
-                return {INTENT_NAME_KEY: topic, PREDICTED_CONFIDENCE_KEY: first[topic]}
+        clause_topics = {
+            self.answerer.topic_of(ranked.ref)
+            for ranked in self.answerer.ranker.rank(text, limit=CLAUSE_CANDIDATES)
+            if ranked.score >= MIN_CLAUSE_SCORE
+        }
+        # DIET's order decides among the topics the clauses confirm.
+        for topic, confidence in list(candidates.items())[:DIET_CANDIDATES]:
+            if topic in clause_topics:
+                return {INTENT_NAME_KEY: topic, PREDICTED_CONFIDENCE_KEY: confidence}
         return None

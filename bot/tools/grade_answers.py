@@ -50,18 +50,18 @@ START_TIMEOUT_S = 240
 
 
 def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
-    """The topic of the bot's turn, from the customer's message and the events
-    after it: the `answer_topic` slot the answer action set, else the first
-    telling action, else (an answer that names no topic) the message's intent."""
+    """The topic of the bot's turn, from its events after the customer's message:
+    the `answer_topic` slot the answer action set, else the first telling
+    action; an answer action that set no topic asked what was meant."""
     for kind, data in events:
         if kind == "slot" and data.get("name") == "answer_topic" and data.get("value"):
             return _NOT_A_TOPIC.get(data["value"], data["value"])
     for kind, data in events:
         if kind == "action" and data.get("name") in ACTION_TOPICS:
             return ACTION_TOPICS[data["name"]]
-    answered = any(kind == "action" and data.get("name") == "action_answer_question" for kind, data in events)
-    intents = [data.get("parse_data", {}).get("intent", {}).get("name") for kind, data in events if kind == "user"]
-    return intents[-1] if answered and intents else None
+    if any(kind == "action" and data.get("name") == "action_answer_question" for kind, data in events):
+        return "nlu_fallback"  # the answer action set no topic: it asked which one was meant
+    return None
 
 
 class TrackerReader:
