@@ -150,14 +150,20 @@ def test_presentation(typed: str, expected: str | None) -> None:
 
 @given(st.text(max_size=200))
 @settings(max_examples=300, deadline=None)
-def test_no_parser_crashes_on_any_text(text: str) -> None:
-    fields.parse_name(text)
-    fields.parse_contact(text)
-    fields.parse_customer_number(text)
-    fields.parse_details(text)
-    fields.parse_kind(text, KINDS)
-    fields.parse_requester(text)
-    fields.parse_presentation(text)
+def test_every_parser_returns_none_or_a_value_of_its_field(text: str) -> None:
+    """Any text: no crash, and what comes back is None or a value the field allows,
+    which reads back as itself."""
+    name = fields.parse_name(text)
+    assert name is None or fields.parse_name(name) == name
+    contact = fields.parse_contact(text)
+    assert contact is None or isinstance(contact, fields.Contact) and (contact.phone or contact.email)
+    number = fields.parse_customer_number(text)
+    assert number is None or number == fields.NO_CUSTOMER_NUMBER or fields.parse_customer_number(number) == number
+    details = fields.parse_details(text)
+    assert details is None or 0 < len(details) <= fields.MAX_DETAILS
+    assert fields.parse_kind(text, KINDS) in (None, *KINDS)
+    assert fields.parse_requester(text) in (None, *fields.REQUESTERS)
+    assert fields.parse_presentation(text) in (None, *fields.PRESENTATIONS)
 
 
 @pytest.mark.parametrize(

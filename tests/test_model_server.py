@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, Optional
 import pytest
 import yaml
 
+from bot.dialogue.endpoints import tracker_store_endpoint
 from bot.tools.model_server import make_server, publish
 from tests.conftest import RASA, ROOT, _free_port
 from tests.project_copy import copy_project, replace_in
@@ -143,7 +144,9 @@ def test_a_running_server_swaps_in_a_published_model(model_path: Path, tmp_path:
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({
         "models": {"url": f"http://127.0.0.1:{models_port}/model", "wait_time_between_pulls": 1},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")},
+        # The project's tracker store, as `make run` configures it: its kept trackers
+        # must follow the swap (bot/dialogue/tracker_store.py, the domain setter).
+        "tracker_store": tracker_store_endpoint(f"sqlite:///{tmp_path / 'tracker.db'}"),
     }), encoding="utf-8")
     rasa = f"http://127.0.0.1:{rasa_port}"
     with ExitStack() as stack:

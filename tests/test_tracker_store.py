@@ -89,6 +89,13 @@ def _same(ours: DialogueStateTracker, rasas: DialogueStateTracker) -> None:
     assert ours.current_slot_values() == rasas.current_slot_values()
 
 
+def test_a_failed_statement_does_not_carry_the_event_data(tmp_path: Path) -> None:
+    store = TunedSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
+    with pytest.raises(sa.exc.DBAPIError) as failure, store.engine.connect() as connection:
+        connection.execute(sa.text("INSERT INTO no_such_table VALUES (:data)"), {"data": "taro@example.com"})
+    assert "taro@example.com" not in str(failure.value)
+
+
 def test_a_kept_conversation_reads_back_as_rasa_reads_it(tracker_db: str) -> None:
     store = _open(TunedSQLTrackerStore, tracker_db)
 

@@ -55,7 +55,9 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         super().__init__(**kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        # hide_parameters: a failed statement's error must not carry the event JSON
+        # (names, phones, e-mails) into logs, as for the case database (bot/cases/db.py).
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url))
         if url.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
