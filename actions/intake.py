@@ -186,7 +186,31 @@ class ActionStartIntake(Action):
             dispatcher.utter_message(text=f'{WORDING["start_kind"].format(kind=kinds[0])}\n{cited}')
         else:
             dispatcher.utter_message(text=f'{WORDING["start"]}\n{cited}')
+        if (tracker.latest_message.get("intent") or {}).get("name") != REQUEST_INTENT:
+            # Started from a 「はい」 (action_affirm_outside_question): no rule runs the form.
+            events.append(FollowupAction("intake_form"))
         return events
+
+
+# Answers after which a 「はい」「お願いします」 means "file that request".
+FILING_TOPICS = {"ask_request_procedure", "ask_fee", "complain"}
+REQUEST_INTENT = "request_privacy_action"
+
+
+class ActionAffirmOutsideQuestion(Action):
+    """「はい」「それでお願いします」 when the bot asked nothing: right after an answer
+    about a request of one kind (its procedure, its fee, a complaint that named
+    it), that request is started; otherwise the bot says that it does not know
+    what the yes is about (utter_anything_else), never 「承知しました」."""
+
+    def name(self) -> Text:
+        return "action_affirm_outside_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot(TOPIC_SLOT) in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
+            return [FollowupAction("action_start_intake")]
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
 
 
 class ActionFinishIntake(Action):

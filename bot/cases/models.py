@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -257,6 +258,23 @@ class AuditEntry(Base):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_rewriting_the_audit_log(mapper: Any, connection: Any, target: AuditEntry) -> None:
     raise AppendOnlyError("the audit log is append-only")
+
+
+class LoginFailure(Base):
+    """A failed login to the staff console, counted per (login, address) and per address
+    for the throttling (bot/console/accounts.py); forgotten after a day."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_login_address", "login", "address"),
+                      Index("ix_login_failures_address_at", "address", "at"))
+
+    id = Column(Integer, primary_key=True)
+    # As typed (cut to the column), whether or not such an account exists: unknown logins
+    # are throttled alike, so the throttling tells nobody which logins exist.
+    login = Column(String(100), nullable=False)
+    # The client's address as the console sees it (bot/console/addresses.py); "" if none.
+    address = Column(String(45), nullable=False)
+    at = Column(UTCDateTime, nullable=False, index=True)
 
 
 class LookupFailure(Base):

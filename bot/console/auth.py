@@ -24,9 +24,10 @@ from bot.console.state import state
 
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"auth.login", "static"})
-# One message for an unknown login, a wrong password, a locked or inactive account.
+# One message for an unknown login, a wrong password, an inactive account and a try refused
+# by the throttling (bot/console/accounts.py).
 LOGIN_REFUSED = ("ログイン名またはパスワードが違うか、失敗が続いたため一時的にログインできません。"
-                 "15分ほどおいてから、もう一度お試しください。")
+                 "しばらくおいてから、もう一度お試しください。")
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -100,18 +101,20 @@ def _safe_next(target: str | None) -> str:
 def login() -> Response | str:
     form = LoginForm()
     if form.validate_on_submit():
+        address = remote_address()
         with state().store.unit_of_work() as db:
-            attempt = accounts.authenticate(db, form.login.data.strip(), form.password.data,
+            attempt = accounts.authenticate(db, form.login.data.strip(), form.password.data, address,
                                             datetime.now(timezone.utc))
             user = attempt.user
             if user is None:
                 # An unknown login is not recorded: it may be a password typed in the wrong box.
-                known = attempt.outcome != "unknown_user"
-                actor = Actor.web(form.login.data.strip(), remote_address()) if known \
-                    else Actor(ANONYMOUS, None, remote_address())
+                # Nor is a throttled one, which may be unknown too (nothing was looked at).
+                known = attempt.outcome in ("wrong_password", "inactive")
+                actor = Actor.web(form.login.data.strip(), address) if known \
+                    else Actor(ANONYMOUS, None, address)
                 record(db, actor, "login_failed", details={"reason": attempt.outcome})
             else:
-                record(db, Actor.web(user.login, remote_address()), "login")
+                record(db, Actor.web(user.login, address), "login")
         if user is None:
             flash(LOGIN_REFUSED)
             return render_template("login.html", form=form)

@@ -27,7 +27,7 @@ from bot.cases.tickets import NewRequest
 from bot.intake import fields
 from bot.intake.echo import plain_text
 from bot.intake.filing import IntakeFiler
-from bot.intake.hearing import DECISIVE, Act, Heard, compact, hear, is_question
+from bot.intake.hearing import DECISIVE, Act, Heard, compact, hear, is_question, morphemes
 from bot.policy.answers import Answer, Answerer, Button, Entities
 from bot.policy.lemmas import lemmas
 from bot.text import normalize
@@ -187,8 +187,13 @@ class IntakeForm:
     # -- what an answer does ----------------------------------------------
 
     def validate(self, turn: Turn) -> Step:
-        """What the answer to `turn.slot` does: hear what it is, then read the value."""
-        turn = as_clicked(turn, self.ask(turn.slot, turn.slots).buttons)
+        """What the answer to `turn.slot` does: hear what it is, then read the value.
+        A command typed as text (「/inform{…}」「/EXTERNAL_reminder」) that is no
+        button of the question is never a value."""
+        clicked = as_clicked(turn, self.ask(turn.slot, turn.slots).buttons)
+        if clicked is turn and is_command(turn.text):
+            return self._command(turn)
+        turn = clicked
         heard = self._hear(turn)
         if heard.act in DECISIVE or heard.act == Act.STATUS:
             return self._redirect(turn, heard)
@@ -203,6 +208,14 @@ class IntakeForm:
             return self.confirm(turn)
         notes = self._parse_several(turn).notes if turn.slot in _SEVERAL else []
         return Step({**updates, FAILURES: 0}, [Answer(turn.slot, note) for note in notes])
+
+    def _command(self, turn: Turn) -> Step:
+        """A typed command: only the ways out (a person, stop) are taken from it;
+        anything else is an unusable answer, never stored, never read for a kind."""
+        heard = command_act(turn)
+        if heard is not None:
+            return self._redirect(turn, heard)
+        return self._re_ask(turn, self.wording["invalid"][turn.slot])
 
     def end(self, outcome: str) -> Step:
         """Stop the form; action_finish_intake acts on the outcome."""
@@ -230,11 +243,20 @@ class IntakeForm:
             return self.end(OUTCOME_HANDOFF)
         if heard.act == Act.CANCEL:
             return self.end(OUTCOME_CANCELLED)
+        if heard.act == Act.RESTART:
+            return self._restart(turn)
         if heard.act == Act.KIND:
             return self._switch_kind(turn, heard.kind)
         key = "lost" if heard.act == Act.LOST else "status_in_form"
         text = "\n".join([self.wording[key], self.answerer.contact_block()]) if key == "lost" else self.wording[key]
         return Step({turn.slot: None}, [Answer(turn.slot, text, buttons=with_way_out([], self.wording, human=True))])
+
+    def _restart(self, turn: Turn) -> Step:
+        """「最初からやり直したい」: every answer is forgotten and the form asks from
+        the first question again (nothing was filed: a filed form has ended)."""
+        updates: dict[str, Any] = {name: None for name in (*ASKED, PHONE, EMAIL)}
+        updates.update({CORRECTING: False, FAILURES: 0})
+        return Step(updates, [Answer(turn.slot, self.wording["restarted"])])
 
     def _switch_kind(self, turn: Turn, kind: Optional[str]) -> Step:
         """The customer changed their mind: the new kind, and the details asked
@@ -334,7 +356,7 @@ class IntakeForm:
         return {**cleared, FIX: None, CORRECTING: False}
 
     def _parse_confirmation(self, turn: Turn) -> Optional[dict[str, Any]]:
-        if "修正" in turn.text or "訂正" in turn.text or "直" in turn.text or "変更" in turn.text:
+        if wants_correction(turn.text):
             return {CONFIRMED: None, CORRECTING: True}
         answer = yes_or_no(turn)
         if answer is None:
@@ -389,6 +411,32 @@ def yes_or_no(turn: Turn) -> Optional[bool]:
     if any(word in answer for word in _YES):
         return True
     return None
+
+
+# Words of a wish to correct the summary, matched as whole words (Sudachi's
+# normalized forms): 「直したい」「修正します」, not the 直 of 正直 or 直接.
+_CORRECTION_WORDS = frozenset({"修正", "訂正", "直す", "手直し", "書き直す", "変更", "変える", "替える"})
+
+
+def wants_correction(text: str) -> bool:
+    """Whether the customer asks to correct something (「住所を直したい」「修正します」)."""
+    return any(m.normalized_form() in _CORRECTION_WORDS or m.dictionary_form() in _CORRECTION_WORDS
+               for m in morphemes(text))
+
+
+def is_command(text: str) -> bool:
+    """Text that Rasa reads as an intent or payload (「/inform{…}」「/EXTERNAL_reminder」)."""
+    return normalize(text).lstrip().startswith("/")
+
+
+# The only intents a typed command is taken for: the ways out, offered under every question.
+_COMMAND_WAYS_OUT = {"ask_human": Act.HUMAN, "cancel": Act.CANCEL}
+
+
+def command_act(turn: Turn) -> Optional[Heard]:
+    """The way out a typed command asks for (「/ask_human」「/cancel」), or None."""
+    act = _COMMAND_WAYS_OUT.get(turn.intent or "")
+    return Heard(act) if act is not None else None
 
 
 def with_way_out(buttons: Sequence[Button], wording: Mapping[str, Any], human: bool = False) -> tuple[Button, ...]:

@@ -32,6 +32,7 @@ class Act(str, Enum):
     VALUE = "value"
     HUMAN = "human"
     CANCEL = "cancel"
+    RESTART = "restart"
     LOST = "lost"
     STATUS = "status"
     KIND = "kind"
@@ -44,7 +45,7 @@ class Act(str, Enum):
 
 
 # Acts that end or redirect the step whatever it asked.
-DECISIVE = frozenset({Act.HUMAN, Act.CANCEL, Act.LOST, Act.KIND})
+DECISIVE = frozenset({Act.HUMAN, Act.CANCEL, Act.RESTART, Act.LOST, Act.KIND})
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ _CANCEL_ALONE = re.compile(
     r"|中止(します|で|したい)?|中断(します)?|終了(します)?|終わり(にします)?|おわり|もういい(です)?|結構です|取り?消し?(ます)?"
     r"|stop|cancel|quit|exit|end|abort)(です|してください|ください|お願いします|します)?", re.IGNORECASE)
 _CANCEL_WHAT = re.compile(r"(受付|申し?込み?|申請|請求|手続き?|入力|確認)(を|は)?(やめ|止め|中止|中断|キャンセル|取り?消|取りやめ)")
+# 「最初からやり直したい」「はじめからお願いします」「リセット」: a fresh start, not an answer.
+_FROM_THE_START = re.compile(r"(最初|初め|始め|はじめ|一|いち)から|最初に戻|リセット")
+_REDO = re.compile(r"やり直|やりなお|遣り直")
+_RESTART_ALONE = re.compile(r"(もう一度|もういちど)?(やり直|やりなお|遣り直)(し|す)?(たい|ます|です|てください|させてください)?(です)?"
+                            r"|reset|restart|startover|リセット(して|します|したい)?(ください)?", re.IGNORECASE)
 _STATUS = re.compile(r"受付状況|進捗|進み具合|審査状況|申請状況|請求の状況|手続きの状況|対応状況")
 _CHANGE = re.compile(r"やっぱり|やはり|変え|変更|かえ(たい|ます)|ではなく|じゃなくて|でなく|の方が|のほう|にしたい|にします"
                      r"|切り?替え|間違え|まちがえ")
@@ -148,6 +154,19 @@ def is_cancel(text: str) -> bool:
     return bool(_CANCEL_ALONE.fullmatch(said) or _CANCEL_WHAT.search(said))
 
 
+def wants_restart(text: str, free_text: bool = False) -> bool:
+    """「最初からやり直したい」「はじめからお願いします」「やり直します」: the customer
+    wants a fresh start; not 「住所をやり直したい」, which is about one answer. In the
+    customer's own description (`free_text`: 「最初から登録している住所」) only a
+    start-over said as such counts (「最初からやり直したい」)."""
+    said = compact(text)
+    if _RESTART_ALONE.fullmatch(said):
+        return True
+    if free_text:
+        return bool(_FROM_THE_START.search(said) and _REDO.search(said))
+    return bool(_FROM_THE_START.search(said)) and (bool(_REDO.search(said)) or len(said) <= 12)
+
+
 def wants_human(text: str) -> bool:
     said = compact(text)
     return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said))
@@ -199,6 +218,8 @@ def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, na
         return Heard(Act.LOST)
     if _confident(intent, confidence, {"cancel"}, CANCEL_CONFIDENCE) or is_cancel(text):
         return Heard(Act.CANCEL)
+    if wants_restart(text, free_text):
+        return Heard(Act.RESTART)
     if named_kind is not None:
         kind = switched_kind(text, named_kind, current_kind, free_text)
         if kind is not None:

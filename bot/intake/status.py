@@ -25,9 +25,9 @@ from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
 from bot.intake.form import (
     DIGRESSION_CONFIDENCE, FAILURES, MAX_FAILURES, OUTCOME_HANDOFF, REQUESTED_SLOT, Step, Turn, as_clicked,
-    with_way_out,
+    command_act, is_command, with_way_out,
 )
-from bot.intake.hearing import Act, Heard, hear
+from bot.intake.hearing import Act, Heard, compact, hear
 from bot.policy.answers import Answer, Answerer
 from bot.text import normalize
 
@@ -50,6 +50,8 @@ _REFERENCE = re.compile(r"(?<![A-Za-z0-9])P[\s-]*R((?:[\s-]*[0-9]){8})((?:[\s-]*
 # 「968851」「968 851」「968-851」; never part of a longer run of digits.
 _CODE = re.compile(r"(?<![0-9])([0-9]{3})[\s-]?([0-9]{3})(?![0-9])")
 _SEPARATORS = re.compile(r"[\s-]")
+# A question about what is asked (「受付番号ってどこに書いてありますか」): the step's own help.
+_ABOUT_CREDENTIALS = re.compile(r"受付番号|受付の番号|確認コード|コード|番号|PR", re.IGNORECASE)
 
 
 def _unified(text: str) -> str:
@@ -91,15 +93,29 @@ class StatusLookup:
         return Answer(slot, text, buttons=with_way_out([], self.all_wording))
 
     def validate(self, turn: Turn) -> Step:
-        """Hear the answer, then read the reference (and a code typed with it) or the code."""
-        turn = as_clicked(turn, self.ask(turn.slot).buttons)
+        """Hear the answer, then read the reference (and a code typed with it) or the code.
+        A command typed as text that is no button of the question is never a value."""
+        clicked = as_clicked(turn, self.ask(turn.slot).buttons)
+        if clicked is turn and is_command(turn.text):
+            heard = command_act(turn)
+            return self._way_out(heard) if heard else self._re_ask(turn, self._invalid_text(turn))
+        turn = clicked
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act in (Act.HUMAN, Act.CANCEL, Act.NO, Act.LOST):
-            return self._end({Act.HUMAN: OUTCOME_HANDOFF, Act.LOST: OUTCOME_LOST}.get(heard.act, OUTCOME_CANCELLED))
+            return self._way_out(heard)
+        if heard.act == Act.RESTART:
+            return Step({REFERENCE: None, CODE: None, FAILURES: 0},
+                        [Answer(turn.slot, self.wording["restarted"], buttons=self.ask(REFERENCE).buttons)])
         updates = self._read(turn)
         if updates:
             return Step({**updates, FAILURES: 0})
         return self._not_a_value(turn, heard)
+
+    def _way_out(self, heard: Heard) -> Step:
+        return self._end({Act.HUMAN: OUTCOME_HANDOFF, Act.LOST: OUTCOME_LOST}.get(heard.act, OUTCOME_CANCELLED))
+
+    def _invalid_text(self, turn: Turn) -> str:
+        return self.wording["invalid_reference" if turn.slot == REFERENCE else "invalid_code"]
 
     def _read(self, turn: Turn) -> dict[str, Any]:
         """The slots the answer fills: the reference, with the code when typed together."""
@@ -117,20 +133,28 @@ class StatusLookup:
             return Step({turn.slot: None}, [self._answer_question(turn)])
         if heard.act in (Act.FILLER, Act.THANKS):
             return self._re_ask(turn, self.all_wording["gentle"][heard.act.value])
-        return self._re_ask(turn, self.wording["invalid_reference" if turn.slot == REFERENCE else "invalid_code"])
+        return self._re_ask(turn, self._invalid_text(turn))
 
     def _answer_question(self, turn: Turn) -> Answer:
+        """A question about the reference or the code gets what it is and where it
+        is; another question the policy's answer when the classifier knows the topic."""
+        if _ABOUT_CREDENTIALS.search(compact(turn.text)):
+            return Answer(turn.slot, self.wording["help"][turn.slot])
         if turn.intent in self.answerer.topics and turn.confidence >= DIGRESSION_CONFIDENCE:
             return self.answerer.answer(turn.intent, turn.entities)
         return Answer(turn.slot, self.wording["help"][turn.slot])
 
     def _re_ask(self, turn: Turn, text: str) -> Step:
-        """One more unusable answer: the third adds the contact point and the offer of a person."""
+        """One more unusable answer. The third says, instead of the format again,
+        where else to ask: the contact point and the offer of a person; one more
+        ends the lookup with them, so the customer is never asked a fifth time."""
         failures = int(turn.slots.get(FAILURES) or 0) + 1
         buttons = self.ask(turn.slot).buttons
-        if failures >= MAX_FAILURES:
-            text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block(),
-                              self.all_wording["offer_human"]])
+        if failures > MAX_FAILURES:
+            return Step({**self._end(OUTCOME_LOST).updates, FAILURES: 0})
+        if failures == MAX_FAILURES:
+            text = "\n".join([self.wording["too_many_invalid"], self.answerer.contact_block(),
+                              self.all_wording["offer_human"], self.wording["go_on"]])
             buttons = with_way_out([], self.all_wording, human=True)
         return Step({turn.slot: None, FAILURES: failures}, [Answer(turn.slot, text, ("11",), buttons)])
 

@@ -196,8 +196,8 @@ class Answerer:
         draft.say(self.wording["full_text_intro"].format(citation=self.policy.cite(shown)))
         for ref in shown:
             draft.say(_render_node(self.policy[ref]))
-        # A section shown whole is cited by its items, which are what the text says.
-        draft.cite(*(child.ref for ref in shown for child in (self.policy[ref].children or (self.policy[ref],))))
+        # A section shown whole is cited with its items, which are what the text says.
+        draft.cite(*(cited.ref for ref in shown for cited in (self.policy[ref], *self.policy[ref].children)))
         draft.contact = "11" in refs
         return self._finish(intent, draft)
 

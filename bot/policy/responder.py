@@ -26,7 +26,8 @@ CONTACT_TOPIC = "ask_contact"
 # Where to go next: where to get the form, whom to call (a short question on its own).
 _WHERE_TO_GO = re.compile(
     r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)"
-    r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$")
+    r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$"
+    r"|どこに(連絡|れんらく|電話|でんわ|問い合わせ|といあわせ|聞け|きけ|送れ|おくれ|言え|いえ)")
 # What an angry customer orders, as the request kind of 5.(1) that does it.
 _WANTED_KINDS = {
     "削除": re.compile(r"消せ|けせ|消して|けして|消しと|削除しろ|削除して"),
@@ -36,6 +37,10 @@ _WANTED_KINDS = {
 # message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
 FOLLOW_UP_MAX_CHARS = 30
 SHORT_MAX_CHARS = 12
+# Up to this length, a message whose intent the NLU gave less than SURE_CONFIDENCE
+# may be a follow-up too (「だめだった時は理由も教えてくれる？」).
+UNSURE_MAX_CHARS = 20
+SURE_CONFIDENCE = 0.8
 # The second question of a message is answered when its best clause scores
 # at least this much (BM25): one distinctive word in common with the clause.
 SECOND_QUESTION_MIN_SCORE = 2.0
@@ -104,17 +109,19 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context)
-        answered = self.follow_up(message, context)
-        if answered is not None:
-            return answered
+        if _WHERE_TO_GO.search(normalize(message.text)):
+            # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
+            # whatever the previous answer was about.
+            message = replace(message, intent=CONTACT_TOPIC)
+        else:
+            answered = self.follow_up(message, context)
+            if answered is not None:
+                return answered
         if message.intent not in self.answerer.topics:
             # Only topics are answered here; anything else (a rule gone astray) is
             # met with the likely topics, never with silence.
             answer = self.answerer.clarify([], message.text)
             return Reply((answer,), answer.topic, ())
-        if _WHERE_TO_GO.search(normalize(message.text)):
-            # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11.
-            message = replace(message, intent=CONTACT_TOPIC)
         tone = tone_of(message.text)
         if message.intent == COMPLAINT or tone is Tone.ANGRY:
             return self._complaint(message)
@@ -145,7 +152,9 @@ class Responder:
             return None
         lead = self._lead(tone_of(message.text))
         if ref is not None and ref not in context.clauses:
-            return self._reply(self.answerer.clause(topic, ref, lead=lead))
+            # 「だいりにんのばあいわ？」 after the procedure: 5.(2)⑤ is the documents' clause.
+            owner = self.answerer.topic_of(ref) or topic
+            return self._reply(self.answerer.clause(owner, ref, lead=lead))
         # 「訂正でもかかる？」「いくら？」「例外ってあるの？」: the same topic again,
         # answered for what this message asks (its entities and words).
         return self._reply(self.answerer.answer(topic, message.entities, _remembered(context), message.text,
@@ -155,7 +164,7 @@ class Responder:
         """The topic to answer and, for a follow-up, the clause it asks about."""
         if not context.topic or context.topic not in self.answerer.topics:
             return message.intent, None
-        if not is_elliptic(message.text):
+        if not is_elliptic(message.text, message.confidence):
             return message.intent, None
         if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
             return context.topic, None
@@ -219,13 +228,16 @@ def _remembered(context: Context) -> Entities:
     return {"request_kind": [context.request_kind]} if context.request_kind else {}
 
 
-def is_elliptic(text: str) -> bool:
+def is_elliptic(text: str, confidence: float = 1.0) -> bool:
     """A short message that leans on the previous answer (「代理人の場合は？」,
-    「それってやめてもらえる？」, 「じゃあ裁判所は？」)."""
+    「それってやめてもらえる？」, 「じゃあ裁判所は？」). A message of middle length
+    counts too when the NLU was not sure of its own topic (`confidence`, 0–1)."""
     folded = normalize(text).rstrip("。.")
     if len(questions(folded)) > 1 or len(folded) > FOLLOW_UP_MAX_CHARS:
         return False
-    return len(folded) <= SHORT_MAX_CHARS or bool(_ELLIPTIC.search(folded))
+    if len(folded) <= SHORT_MAX_CHARS or _ELLIPTIC.search(folded):
+        return True
+    return len(folded) <= UNSURE_MAX_CHARS and confidence < SURE_CONFIDENCE
 
 
 def questions(text: str) -> list[str]:

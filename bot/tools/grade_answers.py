@@ -43,6 +43,8 @@ ACTION_TOPICS = {
     "action_start_intake": "request_privacy_action",
     "action_start_status_lookup": "check_status",
     "action_start_handoff": "ask_human",
+    # Last: it either starts a request (action_start_intake follows) or asks what was meant.
+    "action_affirm_outside_question": "nlu_fallback",
 }
 # Answers that are not about a topic: the bot asked the customer to say more.
 _NOT_A_TOPIC = {"clarify": "nlu_fallback", "rephrase": "nlu_fallback"}
@@ -51,14 +53,16 @@ START_TIMEOUT_S = 240
 
 def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
     """The topic of the bot's turn, from its events after the customer's message:
-    the `answer_topic` slot the answer action set, else the first telling
-    action; an answer action that set no topic asked what was meant."""
+    the `answer_topic` slot the answer action set, else the telling action that
+    comes first in ACTION_TOPICS; an answer action that set no topic asked what
+    was meant."""
     for kind, data in events:
         if kind == "slot" and data.get("name") == "answer_topic" and data.get("value"):
             return _NOT_A_TOPIC.get(data["value"], data["value"])
-    for kind, data in events:
-        if kind == "action" and data.get("name") in ACTION_TOPICS:
-            return ACTION_TOPICS[data["name"]]
+    ran = {data.get("name") for kind, data in events if kind == "action"}
+    for action, topic in ACTION_TOPICS.items():  # in the order of ACTION_TOPICS
+        if action in ran:
+            return topic
     if any(kind == "action" and data.get("name") == "action_answer_question" for kind, data in events):
         return "nlu_fallback"  # the answer action set no topic: it asked which one was meant
     return None

@@ -21,19 +21,22 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
-# The same level as the flag `rasa run` and `rasa run actions` take.
+# The same level as the flag `rasa run` and the action server take.
 RASA_LOG_FLAGS = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet"}
 
 
 def actions_command(port: int, log_level: str) -> list[str]:
-    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port),
-            RASA_LOG_FLAGS[log_level]]
+    """Our launcher of rasa-sdk's server (bot/actions_server.py), not `rasa run actions`:
+    it listens on loopback only and answers only calls that carry TCN_ACTIONS_TOKEN."""
+    return [sys.executable, "-m", "bot.actions_server", "--actions", "actions", "--host", "127.0.0.1",
+            "--port", str(port), RASA_LOG_FLAGS[log_level]]
 
 
-def rasa_command(port: int, endpoints: Path, log_level: str, *extra: str) -> list[str]:
+def rasa_command(port: int, host: str, endpoints: Path, log_level: str, *extra: str) -> list[str]:
+    """`rasa run` listening on `host` only (Rasa's default is every address)."""
     return [str(BIN / "rasa"), "run", "--model", str(ROOT / "models"),
             "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-            "--port", str(port), RASA_LOG_FLAGS[log_level], *extra]
+            "--interface", host, "--port", str(port), RASA_LOG_FLAGS[log_level], *extra]
 
 
 def chat_command(port: int, host: str, socket_url: str, log_level: str) -> list[str]:

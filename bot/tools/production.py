@@ -4,7 +4,10 @@ PostgreSQL holds the conversations (Rasa's tracker store) and the case database,
 Redis is Rasa's lock store, two Rasa servers and two action servers run side by
 side, and nginx balances the chat page, the REST and the socket.io channels over
 the Rasa servers, and the Rasa servers' action calls over the action servers.
-The staff console is not behind the public balancer (docs/production.md).
+The staff console is not behind the public balancer (docs/production.md). Every
+server but nginx's public listener and the console listens on 127.0.0.1; the action
+servers answer only calls carrying TCN_ACTIONS_TOKEN (bot/actions_server.py), which
+nginx passes through from the Rasa servers.
 
     python -m bot.tools.production [--host 127.0.0.1] [--port-offset 0]
         [--tracker-url postgresql://postgres@127.0.0.1:5432/tcn_tracker]
@@ -32,6 +35,7 @@ import redis
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.actions_server import ENDPOINT_HEADERS, TOKEN_VARIABLE, ActionsTokenError, prepare_local_token
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import action_endpoint, lock_store_endpoint, tracker_store_endpoint
@@ -115,8 +119,10 @@ def free_port_offset(first: int = 20000, last: int = 40000, step: int = 1000) ->
 def endpoints(profile: Profile) -> dict[str, Any]:
     """endpoints.yml of every Rasa server of the profile."""
     return {
-        # The action servers, through nginx: one that is down is skipped.
-        "action_endpoint": action_endpoint(f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"),
+        # The action servers, through nginx: one that is down is skipped. The secret's
+        # header names the variable; Rasa fills it in from its environment.
+        "action_endpoint": {**action_endpoint(f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"),
+                            "headers": dict(ENDPOINT_HEADERS)},
         # Conversations in PostgreSQL, shared by the Rasa servers.
         "tracker_store": tracker_store_endpoint(profile.tracker_url),
         # One message of a conversation at a time, whichever server receives it.
@@ -152,20 +158,25 @@ def prepare_services(profile: Profile) -> None:
 
 
 class Production:
-    """The profile's processes: started together, each one can be killed and restarted."""
+    """The profile's processes: started together, each one can be killed and restarted.
+
+    Raises ActionsTokenError when TCN_ACTIONS_TOKEN is set but too short."""
 
     def __init__(self, profile: Profile, output: Optional[int] = None) -> None:
         self.profile = profile
         endpoints, nginx = write_configuration(profile)
         self.fleet = Fleet({**base_environment(), "CASES_DATABASE_URL": profile.cases_url,
                             # The console reads transcripts from the tracker store.
-                            "TRACKER_DATABASE_URL": profile.tracker_url}, output)
+                            "TRACKER_DATABASE_URL": profile.tracker_url,
+                            # What the Rasa servers send and the action servers check.
+                            TOKEN_VARIABLE: prepare_local_token()}, output)
         log = profile.log_level
         actions = {f"actions-{i + 1}": port for i, port in enumerate(profile.actions_ports)}
         rasa = {f"rasa-{i + 1}": port for i, port in enumerate(profile.rasa_ports)}
         self.servers: dict[str, list[str]] = {
             **{name: actions_command(port, log) for name, port in actions.items()},
-            **{name: rasa_command(port, endpoints, log) for name, port in rasa.items()},
+            # Behind nginx, which is the only way in: on loopback, no CORS (same origin).
+            **{name: rasa_command(port, "127.0.0.1", endpoints, log) for name, port in rasa.items()},
             "chat": chat_command(profile.chat_port, "127.0.0.1", profile.public_url, log),
             "console": console_command(profile.console_port, profile.host, log),
             "nginx": [NGINX, "-c", str(nginx), "-p", str(profile.run_dir), "-g", "daemon off;"],
@@ -223,8 +234,9 @@ def main() -> int:
                       port_offset=args.port_offset, log_level=args.log_level)
     try:
         keys = prepare_local_key()
+        prepare_local_token()
         prepare_services(profile)
-    except DataKeyError as error:
+    except (DataKeyError, ActionsTokenError) as error:
         print(f"not starting: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # the operator gets one line, not a traceback

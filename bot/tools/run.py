@@ -1,11 +1,18 @@
 """Starts the whole bot on one machine and stops it all on Ctrl-C.
 
-First the data key is checked (made once in var/data_key when TCN_DATA_KEYS is not set)
-and the case database (CASES_DATABASE_URL, SQLite under var/ by default) is
-brought to the latest migration. Then four processes: the action server, the Rasa server (REST and socket.io
-channels), the chat page and the staff console. `make run` calls this after set-up and training.
+First the data key is checked (made once in var/data_key when TCN_DATA_KEYS is not set),
+so is the secret Rasa shows the action server (made once in var/actions_token when
+TCN_ACTIONS_TOKEN is not set), and the case database (CASES_DATABASE_URL, SQLite under
+var/ by default) is brought to the latest migration. Then four processes: the action
+server, the Rasa server (REST and socket.io channels), the chat page and the staff
+console. `make run` calls this after set-up and training.
+
+Every server listens on 127.0.0.1 unless --host names another address; the action
+server always does (only Rasa calls it). Rasa answers cross-origin requests (CORS)
+from the chat page's origin only.
 
     python -m bot.tools.run [--rasa-port 5005] [--actions-port 5055] [--chat-port 8080] [--console-port 8081]
+                            [--host 127.0.0.1]
                             [--tracker-db var/tracker.db | --tracker-url postgresql://…]
                             [--log-level DEBUG|INFO|WARNING | --debug]
 
@@ -25,6 +32,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.actions_server import TOKEN_VARIABLE, ActionsTokenError, prepare_local_token
 from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import tracker_store_endpoint
@@ -47,7 +55,9 @@ class Ports:
 
 
 def write_endpoints(ports: Ports, tracker_url: str) -> Path:
-    """endpoints.yml with this run's action-server port and tracker store."""
+    """endpoints.yml with this run's action-server port and tracker store. The action
+    endpoint keeps its `${TCN_ACTIONS_TOKEN}` header: Rasa fills it in from its environment,
+    so the secret is never written to var/."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{ports.actions}/webhook"
     endpoints["tracker_store"] = tracker_store_endpoint(tracker_url)
@@ -62,7 +72,8 @@ def write_endpoints(ports: Ports, tracker_url: str) -> Path:
 def commands(ports: Ports, endpoints: Path, host: str, log_level: str = "INFO") -> dict[str, list[str]]:
     servers = {
         "actions": actions_command(ports.actions, log_level),
-        "rasa": rasa_command(ports.rasa, endpoints, log_level, "--cors", "*"),
+        # The browser reaches Rasa's socket.io from the chat page, and from nowhere else.
+        "rasa": rasa_command(ports.rasa, host, endpoints, log_level, "--cors", *chat_origins(host, ports.chat)),
         "chat": chat_command(ports.chat, host, f"http://{_public(host)}:{ports.rasa}", log_level),
         "console": console_command(ports.console, host, log_level),
     }
@@ -77,6 +88,18 @@ def _public(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
 
 
+def _local(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    return "127.0.0.1" if host == "0.0.0.0" else host
+
+
+def chat_origins(host: str, chat_port: int) -> list[str]:
+    """The origins the chat page is opened from: the URL printed at start-up, and on this
+    machine its 127.0.0.1 twin (a browser sends whichever the address bar shows)."""
+    public = f"http://{_public(host)}:{chat_port}"
+    return [public, f"http://127.0.0.1:{chat_port}"] if _public(host) == "localhost" else [public]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rasa-port", type=int, default=5005)
@@ -84,7 +107,8 @@ def main() -> int:
     parser.add_argument("--chat-port", type=int, default=8080)
     parser.add_argument("--console-port", type=int, default=8081)
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address the chat page and the staff console listen on")
+                        help="address the chat page, the Rasa server and the staff console listen on "
+                             "(the action server always listens on 127.0.0.1)")
     parser.add_argument("--tracker-db", type=Path, default=VAR / "tracker.db",
                         help="the SQLite file of the conversations (tracker store)")
     parser.add_argument("--tracker-url",
@@ -105,7 +129,8 @@ def main() -> int:
     VAR.mkdir(exist_ok=True)
     try:
         keys = prepare_local_key()
-    except DataKeyError as error:
+        actions_token = prepare_local_token()
+    except (DataKeyError, ActionsTokenError) as error:
         print(f"not starting: {error}", file=sys.stderr)
         return 1
     print(f"data key: the first of {keys.size} in {keys.source}", flush=True)
@@ -116,8 +141,10 @@ def main() -> int:
         publish(MODEL)
     tracker_url = args.tracker_url or f"sqlite:///{args.tracker_db.resolve()}"
     endpoints = write_endpoints(ports, tracker_url)
-    # The console reads conversations from the tracker store Rasa writes.
-    fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": tracker_url})
+    # The console reads conversations from the tracker store Rasa writes; Rasa sends the
+    # action server the secret it checks.
+    fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": tracker_url,
+                   TOKEN_VARIABLE: actions_token})
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -129,15 +156,15 @@ def main() -> int:
         print("starting the action server, the Rasa server, the chat page and the staff console…",
               flush=True)
         fleet.wait_until_up(f"http://127.0.0.1:{ports.actions}/health", deadline)
-        fleet.wait_until_up(f"http://127.0.0.1:{ports.rasa}/", deadline)
-        fleet.wait_until_up(f"http://127.0.0.1:{ports.chat}/", deadline)
-        fleet.wait_until_up(f"http://127.0.0.1:{ports.console}/login", deadline)
+        fleet.wait_until_up(f"http://{_local(args.host)}:{ports.rasa}/", deadline)
+        fleet.wait_until_up(f"http://{_local(args.host)}:{ports.chat}/", deadline)
+        fleet.wait_until_up(f"http://{_local(args.host)}:{ports.console}/login", deadline)
         print(
             "\nready:\n"
             f"  chat page      http://{_public(args.host)}:{ports.chat}/\n"
-            f"  REST channel   http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
-            f"  socket.io      http://localhost:{ports.rasa}/socket.io/\n"
-            f"  action server  http://localhost:{ports.actions}/webhook\n"
+            f"  REST channel   http://{_public(args.host)}:{ports.rasa}/webhooks/rest/webhook\n"
+            f"  socket.io      http://{_public(args.host)}:{ports.rasa}/socket.io/\n"
+            f"  action server  http://127.0.0.1:{ports.actions}/webhook (Rasa only: {TOKEN_VARIABLE})\n"
             f"  staff console  http://{_public(args.host)}:{ports.console}/\n"
             + (f"  model server   http://localhost:{ports.models}/ (make publish puts a new model live)\n"
                if ports.models else "")
