@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, List, Mapping, Optional, Protocol, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -175,6 +175,11 @@ class ActionStartIntake(Action):
         return "action_start_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _confirms_again(tracker):
+            # 「この内容で申し込む」 once more after the receipt: it may never have
+            # arrived; the same reference with a new code, and no new form.
+            send(dispatcher, _form().filer.reissue(tracker.get_slot(f.SUBMISSION)))
+            return [FollowupAction("action_listen")]
         events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
         if not kinds and tracker.get_slot(TOPIC_SLOT) and tracker.get_slot("request_kind") in _form().kinds:
@@ -207,10 +212,43 @@ class ActionAffirmOutsideQuestion(Action):
         return "action_affirm_outside_question"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _filed_here(tracker):
+            # The summary's 「この内容で申し込む」 clicked again: the receipt once more.
+            return [FollowupAction("action_start_intake")]
         if tracker.get_slot(TOPIC_SLOT) in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
             return [FollowupAction("action_start_intake")]
         dispatcher.utter_message(response="utter_anything_else")
         return []
+
+
+def _previous_action(tracker: Tracker) -> Optional[str]:
+    """The bot's last action before the customer's latest message (action_listen aside)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
+def _filed_here(tracker: Tracker) -> bool:
+    """Whether the customer's previous message filed a request (its key is kept
+    for a repeated confirmation)."""
+    return (tracker.get_slot(f.OUTCOME) == f.OUTCOME_FILED and bool(tracker.get_slot(f.SUBMISSION))
+            and _previous_action(tracker) == "action_finish_intake")
+
+
+def _confirms_again(tracker: Tracker) -> bool:
+    """The summary's confirmation (its button clicked or typed) after the request was filed."""
+    if not _filed_here(tracker):
+        return False
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    confirm = _form().ask(f.CONFIRMED, {}).buttons[0]
+    typed = f.as_clicked(_turn(tracker, f.CONFIRMED), [confirm])
+    return intent == "affirm" or typed.intent == "affirm"
 
 
 class ActionFinishIntake(Action):
@@ -226,7 +264,10 @@ class ActionFinishIntake(Action):
             return _reset(f.ALL_SLOTS) + handoff_from_form(tracker)
         if outcome != f.OUTCOME_FILED:
             dispatcher.utter_message(text=WORDING.get(outcome, WORDING["cancelled"]))
-        return _reset(f.ALL_SLOTS)
+            return _reset(f.ALL_SLOTS)
+        # Filed: the outcome and the idempotency key stay, so that the confirmation
+        # repeated (the receipt never arrived) shows the receipt again (action_start_intake).
+        return _reset(tuple(name for name in f.ALL_SLOTS if name not in (f.OUTCOME, f.SUBMISSION)))
 
 
 class ActionStartStatusLookup(Action):
@@ -330,3 +371,39 @@ class ActionGiveUp(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(text=WORDING["handoff"]["not_understood"])
         return start_handoff_events(tracker, h.NOT_UNDERSTOOD) + [FollowupAction("handoff_form")]
+
+
+# The forms a new session resumes, and the logic that asks their questions.
+_RESUMABLE = {"intake_form": f.ASKED, "status_form": s.ASKED, "handoff_form": h.ASKED}
+
+
+class ActionSessionStart(Action):
+    """`action_session_start` (used once domain.yml lists it under `actions`): a new
+    session, from 「/session_start」 or after session_expiration_time, never goes
+    silent and never drops a form half way. The slots are carried over (as Rasa's
+    own action does with carry_over_slots_to_new_session); a form that was asking
+    is active again, and the customer is told so and asked the same question,
+    with its button to stop. 「/session_start」 outside a form gets the greeting's menu;
+    the automatic start of a new conversation says nothing."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = {name: value for name, value in tracker.current_slot_values().items() if value is not None}
+        events: List[EventType] = [SessionStarted(), *(SlotSet(name, value) for name, value in slots.items())]
+        form = (tracker.active_loop or {}).get("name")
+        asked = slots.get(f.REQUESTED_SLOT)
+        if form in _RESUMABLE and asked in _RESUMABLE[form]:
+            dispatcher.utter_message(text=WORDING["session_resumed"])
+            if asked in f.ASKED:
+                send(dispatcher, _form().ask(asked, slots))
+            elif asked in h.ASKED:
+                send(dispatcher, _handoff().ask(asked, slots))
+            else:
+                send(dispatcher, _lookup().ask(asked))
+            events.append(ActiveLoop(form))
+        elif (tracker.latest_message.get("intent") or {}).get("name") == "session_start":
+            dispatcher.utter_message(text=WORDING["session_started"])
+            dispatcher.utter_message(response="utter_greet")
+        return [*events, ActionExecuted("action_listen")]

@@ -16,7 +16,8 @@ import phonenumbers
 import regex
 from email_validator import EmailNotValidError, validate_email
 
-from bot.intake.hearing import is_filler, is_question, morphemes
+from bot.intake.hearing import is_filler, is_question
+from bot.sudachi import morphemes
 from bot.policy.lemmas import lemmas
 from bot.text import normalize
 
@@ -43,10 +44,12 @@ _JOINING_PARTICLES = {"を", "が", "に", "へ", "で", "から", "まで", "�
 _SENTENCE_POS = {"代名詞", "感動詞", "連体詞", "接続詞"}
 # Same shape as the `email` regex of data/nlu/regexes.yml; validate_email decides.
 _EMAIL_CANDIDATE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_CUSTOMER_NUMBER = re.compile(r"\b(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{2,19}\b")
+# 3–20 letters, digits and inner hyphens with at least one digit, not cut out of a longer token.
+_CUSTOMER_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9-])(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9-]{1,18}[A-Za-z0-9])(?![A-Za-z0-9-])")
 # A customer number named as such inside a longer answer (「お客様番号は TCN-4821-77 です」).
 _LABELLED_CUSTOMER_NUMBER = re.compile(
-    r"(?:お客様番号|お客さま番号|顧客番号|会員番号)\s*(?:は|:|：)?\s*(?P<value>[A-Za-z0-9][A-Za-z0-9-]{2,19})")
+    r"(?:お客様番号|お客さま番号|顧客番号|会員番号)\s*(?:は|:|：)?\s*(?P<value>[A-Za-z0-9](?:[A-Za-z0-9-]{1,18}[A-Za-z0-9]))(?![A-Za-z0-9-])")
 # An e-mail address as typed, valid or not: whatever surrounds an @.
 _AT_WORD = re.compile(r"[^\s、。,;；/()（）「」]*@[^\s、。,;；/()（）「」]*")
 # Labels that introduce a value inside a sentence; removed before looking for the name.

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
+from bot.cases.models import Ticket
 from bot.cases.tickets import InvalidRequest, NewRequest, open_request, reissue_code
 from bot.policy.answers import Answer, Answerer
 
@@ -44,6 +46,21 @@ class IntakeFiler:
         key = "filed" if filed.code else "refiled"
         text = self.wording[key].format(reference=reference, code=code)
         return Answer("filed", "\n".join([text, self.next_steps(request)]), ("5.(2)", "5.(4)", "11")), True
+
+    def reissue(self, submission_key: str) -> Answer:
+        """The confirmation repeated after the request was filed (the receipt may
+        never have arrived): the same reference with a new code; the old code
+        stops working. Nothing filed under the key (never expected) or a database
+        failure: the contact point."""
+        try:
+            with self.store.unit_of_work() as session:
+                ticket = session.scalars(select(Ticket).where(Ticket.submission_key == submission_key)).one_or_none()
+                if ticket is None:
+                    return self.not_recorded()
+                reference, code = ticket.reference, reissue_code(session, ticket)
+        except SQLAlchemyError:
+            return self.not_recorded()
+        return Answer("filed", self.wording["refiled"].format(reference=reference, code=code), ("11",))
 
     def not_recorded(self) -> Answer:
         contact = self.answerer.policy.fact("11", "contact")

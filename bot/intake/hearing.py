@@ -8,20 +8,19 @@ The forms (bot/intake/form.py, status.py) say what each act does at each step.
 
 Intents from the NLU count when confident; the words count always, since the
 classifier was trained on questions, not on what people say while filling in
-a form. SudachiPy tokenizers are not thread-safe: each thread gets its own.
+a form.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
-from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
 from bot.nlu.noise import noise_kind
+from bot.sudachi import morphemes
 from bot.text import normalize
 
 INTENT_CONFIDENCE = 0.8
@@ -93,19 +92,6 @@ _FILLER_WORDS = {"待つ", "まだ", "未だ", "ちょっと", "一寸", "少々
                  "為る", "いる", "居る", "ね", "よ"}
 _GRAMMAR = {"助詞", "助動詞", "補助記号", "空白", "接頭辞"}
 
-_local = threading.local()
-
-
-def _tokenizer() -> Tokenizer:
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        tokenizer = _local.tokenizer = Dictionary(dict="core").create(SplitMode.C)
-    return tokenizer
-
-
-def morphemes(text: str) -> list[Morpheme]:
-    """Sudachi's morphemes of the normalized text (a list: the tokenizer reuses its result buffer)."""
-    return list(_tokenizer().tokenize(normalize(text)))
 
 
 def compact(text: str) -> str:

@@ -12,20 +12,17 @@ are cut into odd words by any tokenizer, so they are also compared by sound:
 `kana_grams` gives the character bigrams of the text's katakana reading, which
 match those of the clause whatever the segmentation.
 
-SudachiPy tokenizers are not thread-safe: each thread gets its own (the
-dictionary itself is memory-mapped and shared).
+Morphemes come from bot/sudachi.py (one tokenizer per thread).
 """
 
 from __future__ import annotations
 
-import threading
-
 import jaconv
 import regex
 
-from sudachipy import Dictionary, SplitMode, Tokenizer
+from sudachipy import SplitMode
 
-from bot.text import normalize
+from bot.sudachi import morphemes
 
 # Parts of speech that carry the topic of a question. Particles, auxiliaries,
 # symbols and blanks never do.
@@ -41,23 +38,13 @@ _STOP = {
     "お", "ご", "御", "的", "等", "など", "ちょっと", "教える", "知る", "聞く",
 }
 
-_local = threading.local()
-
-
-def _tokenizer() -> Tokenizer:
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        tokenizer = _local.tokenizer = Dictionary(dict="core").create(SplitMode.C)
-    return tokenizer
-
-
 def lemmas(text: str) -> list[str]:
     """The content-word lemmas of `text`, in order, repeats kept (BM25 counts them).
 
     `text` may be anything a customer types; an empty or symbol-only text gives [].
     """
     result: list[str] = []
-    for morpheme in _tokenizer().tokenize(normalize(text)):
+    for morpheme in morphemes(text):
         pos = morpheme.part_of_speech()
         if pos[0] not in _CONTENT_POS or (pos[0] == "名詞" and pos[1] == "数詞"):
             continue
@@ -94,7 +81,7 @@ def kana_grams(text: str) -> list[str]:
     dropped), e.g. 「警察」 and 「けいさつ」 both give ケイ, イサ, サツ."""
     reading = "".join(
         morpheme.reading_form() if morpheme.part_of_speech()[0] not in ("補助記号", "空白") else " "
-        for morpheme in _tokenizer().tokenize(normalize(text))
+        for morpheme in morphemes(text)
     )
     grams: list[str] = []
     for chunk in jaconv.hira2kata(reading).split():
