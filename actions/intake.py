@@ -221,24 +221,11 @@ class ActionAffirmOutsideQuestion(Action):
         return []
 
 
-def _previous_action(tracker: Tracker) -> Optional[str]:
-    """The bot's last action before the customer's latest message (action_listen aside)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name")
-    return None
-
-
 def _filed_here(tracker: Tracker) -> bool:
-    """Whether the customer's previous message filed a request (its key is kept
-    for a repeated confirmation)."""
-    return (tracker.get_slot(f.OUTCOME) == f.OUTCOME_FILED and bool(tracker.get_slot(f.SUBMISSION))
-            and _previous_action(tracker) == "action_finish_intake")
+    """Whether the latest intake of this conversation was filed: its outcome and
+    idempotency key are kept until the next intake starts (the action server is
+    sent only the events since the customer's latest message, bot.dialogue.action_call)."""
+    return tracker.get_slot(f.OUTCOME) == f.OUTCOME_FILED and bool(tracker.get_slot(f.SUBMISSION))
 
 
 def _confirms_again(tracker: Tracker) -> bool:

@@ -10,6 +10,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.cases.models import KINDS
 from bot.intake import fields
 from bot.text import normalize
 from tests.channel_client import post, post_json
@@ -18,7 +19,6 @@ from tests.intake_chat import new_sender
 
 # Japanese, full-width forms, emoji, controls, surrogates, unassigned code points: everything.
 TEXT = st.text(st.characters(exclude_categories=()), max_size=400)
-KINDS = ("開示", "訂正", "追加", "削除", "利用停止", "消去", "第三者への提供の停止", "利用目的の通知")
 LIMITED = settings(max_examples=40, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from bot.cases.models import KINDS
 from bot.intake import fields
 from bot.intake.status import parse_code, parse_reference
 
@@ -122,7 +123,6 @@ def test_customer_number(typed: str, expected: str | None) -> None:
     assert fields.parse_customer_number(typed) == expected
 
 
-KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
 
 
 @pytest.mark.parametrize(

@@ -266,3 +266,10 @@ def test_answers_speak_in_the_bots_register_without_doubled_markers() -> None:
         assert "下さい" not in own and "どういたしまして" not in own, (topic, own)
     for node in POLICY.walk():
         assert "下さい" not in node.summary and not re.search(r"(だ|である)。", node.summary), node.ref
+
+
+def test_the_request_kinds_are_one_list() -> None:
+    """The policy's eight kinds of 5.(1) are the case database's (bot/cases/models.py)."""
+    from bot.cases.models import KINDS
+
+    assert tuple(POLICY.fact("5.(1)", "request_kinds")) == KINDS

@@ -147,3 +147,20 @@ def test_noise_is_recognised(text: str, kind: str) -> None:
 ])
 def test_words_and_values_are_not_noise(text: str) -> None:
     assert noise_kind(text) is None
+
+
+@pytest.mark.parametrize("text", ["書式はどこでもらえる？", "でんわばんごうわ？", "じゃあ電話で聞く。番号は？",
+                                  "どこに連絡すればいいですか"])
+def test_where_to_go_next_gets_the_contact_point_whatever_came_before(text: str) -> None:
+    reply, answer = ask(text, "ask_request_procedure", Context("ask_request_procedure", ("5.(1)",)))
+    assert reply.topic == "ask_contact" and "0428-32-1351" in answer and "safe@tcnnet.co.jp" in answer
+
+
+def test_a_follow_up_about_another_topics_clause_is_answered_as_that_topic() -> None:
+    reply, text = ask("だいりにんのばあいわ？", "ask_verification_reason", Context("ask_request_procedure", ("5.(1)",)))
+    assert reply.topic == "ask_documents" and reply.clauses == ("5.(2)⑤",) and "委任状" in text
+
+
+def test_an_unsure_middle_length_message_may_lean_on_the_previous_answer() -> None:
+    assert is_elliptic("だめだった時は理由も教えてくれる？", confidence=0.4)
+    assert not is_elliptic("だめだった時は理由も教えてくれる？", confidence=0.95)

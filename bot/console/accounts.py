@@ -112,7 +112,8 @@ def backoff(failures: int) -> timedelta:
     """How long (login, address) waits after `failures` wrong passwords in a row."""
     if failures < FREE_FAILURES:
         return timedelta(0)
-    return min(FIRST_BACKOFF * 2 ** (failures - FREE_FAILURES), MAX_BACKOFF)
+    # 2**32 doublings pass any sensible cap and keep the timedelta within its range.
+    return min(FIRST_BACKOFF * 2 ** min(failures - FREE_FAILURES, 32), MAX_BACKOFF)
 
 
 def throttled_until(session: Session, login: str, address: str, now: datetime) -> datetime | None:

@@ -19,9 +19,9 @@ from email_validator import EmailNotValidError, validate_email
 from bot.intake.hearing import is_filler, is_question
 from bot.sudachi import morphemes
 from bot.policy.lemmas import lemmas
+from bot.cases.models import REQUESTERS
 from bot.text import normalize
 
-REQUESTERS = ("本人", "任意代理人", "法定代理人")
 PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")
 # The customer has no customer number, or does not know it.
 NO_CUSTOMER_NUMBER = "なし"
@@ -102,7 +102,9 @@ def _is_sentence(text: str) -> bool:
         pos, surface = token.part_of_speech(), token.surface()
         if pos[0] in _SENTENCE_POS or (pos[0] == "助詞" and pos[1] == "終助詞"):
             return True
-        if pos[0] in ("動詞", "形容詞") and _KANJI.search(surface):
+        # 「待っ」「見せ」: a verb or adjective written with kanji and its ending. A
+        # lone kanji that Sudachi tags so (「太」 of 太橋) is a name's character.
+        if pos[0] in ("動詞", "形容詞") and _KANJI.search(surface) and _HIRAGANA_ONLY.search(surface[-1]):
             return True
         if pos[0] == "助動詞" and surface in _SENTENCE_AUXILIARIES:
             # 「やまだ」「よしだ」 read as やま + だ: a kana name, not a copula.

@@ -1,11 +1,15 @@
-"""Serves the customer chat page and the rasa-webchat bundle from npm.
+"""Serves the customer chat page (web/), its socket.io client from npm and the policy page.
 
     python -m bot.webchat.server --port 8080 --socket-url http://localhost:5005
 
-The page loads nothing from another origin but Rasa's socket.io channel: the
-bundle's CSS imports the Inter font from Google Fonts, which is cut out when the
-bundle is served (web/chat.css gives the fonts instead), and the
-Content-Security-Policy allows only this origin and the socket URL.
+The page is our own (web/index.html, web/chat.js, web/chat.css: plain JavaScript,
+no framework) on Rasa's socket.io channel, through the socket.io client of
+node_modules/socket.io-client (Socket.IO 4 / Engine.IO 4, which python-socketio 5.8
+speaks). /policy is the policy generated from data/policy/policy.yml with an
+anchor per clause (bot/webchat/policy_page.py), where the chat's citations link to.
+The page loads nothing from another origin but Rasa's socket.io channel, and the
+Content-Security-Policy allows only this origin and the socket URL: no inline
+script or style.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import argparse
 import html
 import logging
-import re
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,30 +24,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot import logging_privacy
+from bot.policy.document import load_policy
+from bot.webchat.policy_page import render_policy_page
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-WEBCHAT_BUNDLE = ROOT / "node_modules/rasa-webchat/lib/index.js"
-# rasa-webchat 1.0.1 puts `@import url(https://fonts.googleapis.com/…);` in front
-# of its style sheets and names `Inter,sans-serif` wherever it sets a font.
-_REMOTE_IMPORT = re.compile(r"@import url\(https?://[^)]*\);")
-_WIDGET_FONT = "font-family:Inter,sans-serif"
-PAGE_FONT = "font-family:var(--chat-font)"  # defined in web/chat.css
+SOCKET_IO_CLIENT = ROOT / "node_modules/socket.io-client/dist/socket.io.min.js"
 # Named, not __name__: run with -m, that is "__main__".
 logger = logging.getLogger("bot.webchat.server")
 
 
-def local_bundle(bundle: str) -> str:
-    """The widget's bundle without remote style sheets, in the page's fonts."""
-    return _REMOTE_IMPORT.sub("", bundle).replace(_WIDGET_FONT, PAGE_FONT)
-
-
 def content_security_policy(socket_url: str) -> str:
-    """This origin, and Rasa's socket.io channel (long polling, then a WebSocket)."""
+    """This origin, and Rasa's socket.io channel (a WebSocket, or long polling)."""
     origin = urlsplit(socket_url)
     socket = f"{'wss' if origin.scheme == 'https' else 'ws'}://{origin.netloc}"
-    # style-src needs 'unsafe-inline': the widget injects its CSS as <style> elements.
-    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    return (f"default-src 'self'; script-src 'self'; style-src 'self'; "
             f"img-src 'self' data:; font-src 'self' data:; "
             f"connect-src 'self' {origin.scheme}://{origin.netloc} {socket}; "
             f"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -59,7 +53,7 @@ class ChatPageHandler(BaseHTTPRequestHandler):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        path = self.path.split("?", 1)[0]
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path in self.files:
             self._send(*self.files[path])
         else:
@@ -73,6 +67,8 @@ class ChatPageHandler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("X-Frame-Options", "DENY")
         self.send_header("Referrer-Policy", "no-referrer")
+        # The page shows a customer's receipt: no shared cache keeps it.
+        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
 
@@ -82,18 +78,25 @@ class ChatPageHandler(BaseHTTPRequestHandler):
 
 
 def render_page(socket_url: str) -> bytes:
+    """web/index.html with the socket URL and the company's contact point (policy 11),
+    the only telephone number and e-mail address the page turns into links."""
+    contact = load_policy().fact("11", "contact")
     template = (WEB / "index.html").read_text(encoding="utf-8")
-    return template.replace("{{SOCKET_URL}}", html.escape(socket_url, quote=True)).encode()
+    for name, value in {"SOCKET_URL": socket_url, "CONTACT_TEL": str(contact["tel"]),
+                        "CONTACT_EMAIL": str(contact["email"])}.items():
+        template = template.replace("{{%s}}" % name, html.escape(value, quote=True))
+    return template.encode()
 
 
 def files(socket_url: str) -> dict[str, tuple[bytes, str]]:
     """What the page may load, by path: nothing else on disk is reachable."""
     page = render_page(socket_url)
+    policy_page = render_policy_page()
     return {
         "/": (page, "text/html"),
         "/index.html": (page, "text/html"),
-        "/static/webchat.js": (local_bundle(WEBCHAT_BUNDLE.read_text(encoding="utf-8")).encode(),
-                               "text/javascript"),
+        "/policy": (policy_page, "text/html"),
+        "/static/socket.io.min.js": (SOCKET_IO_CLIENT.read_bytes(), "text/javascript"),
         "/static/chat.js": ((WEB / "chat.js").read_bytes(), "text/javascript"),
         "/static/chat.css": ((WEB / "chat.css").read_bytes(), "text/css"),
     }
