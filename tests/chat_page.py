@@ -42,19 +42,30 @@ class Receipt:
     code: str
 
 
+# The chat page (web/index.html, web/chat.js): bot and customer messages, and the
+# quick replies (real buttons) of the bot's latest question.
+BOT_MESSAGE = ".msg.bot"
+CUSTOMER_MESSAGE = ".msg.customer"
+RECEIPT_CARD = ".msg.bot.receipt"
+
+
 class ChatPage:
-    """The customer's side: the rasa-webchat widget on the chat page."""
+    """The customer's side: the chat page."""
 
     def __init__(self, page: Page, url: str) -> None:
         self.page = page
         page.goto(url)
-        self.box = page.get_by_placeholder("ご質問を入力してください")
+        self.box = page.get_by_role("textbox", name="ご質問・ご回答")
 
     def last_reply(self):
-        return self.page.locator(".rw-response").last
+        return self.page.locator(BOT_MESSAGE).last
+
+    def reply_button(self, title: str):
+        """A quick reply of the bot's latest question (older ones are gone once answered)."""
+        return self.page.locator(".replies").last.get_by_role("button", name=title, exact=True)
 
     def click(self, title: str, then_see: str) -> None:
-        self.page.locator(".rw-reply", has_text=title).last.click()
+        self.reply_button(title).click()
         expect(self.last_reply()).to_contain_text(then_see, timeout=TIMEOUT_MS)
 
     def type_in(self, text: str, then_see: str) -> None:
@@ -64,7 +75,7 @@ class ChatPage:
 
     def file_request(self) -> Receipt:
         """A 利用停止 request by the customer herself, from the greeting's button."""
-        expect(self.page.locator(".rw-reply", has_text="請求を申し込む")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(self.reply_button("請求を申し込む")).to_be_visible(timeout=TIMEOUT_MS)
         self.click("請求を申し込む", "種類")
         self.click("利用停止", "どなた")
         self.click("ご本人", "よろしいですか")
@@ -75,7 +86,7 @@ class ChatPage:
         self.type_in("ダイレクトメールへの利用", "本人確認書類")
         self.click("窓口で提示する", "よろしいですか")
         self.click("この内容で申し込む", "受付番号")
-        receipt = self.page.locator(".rw-response").filter(has_text="確認コード").last.inner_text()
+        receipt = self.page.locator(RECEIPT_CARD).filter(has_text="確認コード").last.inner_text()
         return Receipt(re.search(r"PR-\d{8}-[A-Z0-9]{6}", receipt).group(0),
                        re.search(r"確認コード：(\d{6})", receipt).group(1))
 

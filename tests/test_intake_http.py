@@ -50,13 +50,16 @@ def test_the_kind_named_in_the_message_is_not_asked_again(running_bot: RunningBo
     assert "どなた" in reply and "種類" not in reply
 
 
-def test_a_repeated_confirmation_files_one_ticket(running_bot: RunningBot) -> None:
+def test_a_repeated_confirmation_files_one_ticket_and_shows_a_new_code(running_bot: RunningBot) -> None:
+    """Confirming again (the receipt may not have reached the customer): the same
+    reference with a new code, and still one ticket."""
     sender = new_sender()
     answer_until_summary(running_bot, sender, "削除")
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    first = receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert first
     before = ticket_count(running_bot)
-    second = running_bot.reply_text(sender, "/affirm")
-    assert receipt_of(second) is None
+    second = receipt_of(running_bot.reply_text(sender, "はい"))
+    assert second and second.reference == first.reference and second.code != first.code
     assert ticket_count(running_bot) == before
     assert len(tickets_of(running_bot, sender)) == 1
 

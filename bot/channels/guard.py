@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot import logging_privacy
 from bot.channels import action_failures
@@ -37,9 +39,82 @@ def refusal(text: str) -> Optional[str]:
     return None
 
 
-def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
+class ServerApp:
+    """The Sanic app of the Rasa server a channel runs in, known once the server
+    starts (Rasa builds the channels before the app, and the agent after both)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def listen(self, blueprint: Any) -> None:
+        @blueprint.listener("before_server_start")
+        async def remember(app: Any, _: Any) -> None:
+            self.app = app
+
+    def intents(self) -> set[str]:
+        """The intents of the loaded model's domain (empty before it is loaded)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        domain = getattr(agent, "domain", None)
+        return set(domain.intents) if domain else set()
+
+    async def offered_buttons(self, sender_id: str) -> tuple[set[str], dict[str, str]]:
+        """The payloads of the buttons in the bot's latest turn, and the title of
+        every payload the bot offered earlier in the conversation (empty before the
+        model is loaded or for a new conversation). Reads the whole conversation
+        from the tracker store: done only for messages that start with "/"."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return set(), {}
+        tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+        latest: set[str] = set()
+        titles: dict[str, str] = {}
+        in_latest_turn = True
+        for event in reversed(list(tracker.events) if tracker else []):
+            if isinstance(event, UserUttered):
+                in_latest_turn = False
+            elif isinstance(event, BotUttered):
+                for button in event.data.get("buttons") or []:
+                    payload, title = str(button.get("payload")), str(button.get("title"))
+                    if in_latest_turn:
+                        latest.add(payload)
+                    titles.setdefault(payload, title)
+        return latest, titles
+
+
+# Rasa's own intents that act on the conversation itself: never from a customer.
+CONVERSATION_COMMANDS = {"restart", "session_start", "back"}
+# A bare intent shortcut (「/affirm」, 「/greet」): it carries no value into a slot.
+_BARE_INTENT = re.compile(r"/([A-Za-z_]+)")
+# Put in front of a typed command so that Rasa reads it as text (the NLU's
+# normalizer folds it back to 「/」 for what the classifiers see).
+LITERAL_SLASH = "／"
+
+
+async def as_typed(text: str, sender_id: str, server: ServerApp) -> str:
+    """What a message that looks like a command (「/inform{…}」) stands for. A button
+    of the bot's latest turn is its payload; a button clicked on an earlier message
+    is its title, as if typed (typed equals clicked, and an old question is not
+    answered twice); a bare intent of the domain (「/affirm」: no value can ride on
+    it) is that intent; anything else (values in braces, EXTERNAL_ events,
+    /restart and /session_start) is literal text: payloads are the bot's, not the
+    customer's."""
+    if not text.startswith("/"):
+        return text
+    latest, titles = await server.offered_buttons(sender_id)
+    if text in latest:
+        return text
+    if text in titles:
+        return titles[text]
+    bare = _BARE_INTENT.fullmatch(text)
+    if bare and bare.group(1) in server.intents() - CONVERSATION_COMMANDS:
+        return text
+    return LITERAL_SLASH + text[1:]
+
+
+def guarded(on_new_message: OnNewMessage, server: ServerApp) -> OnNewMessage:
     """`on_new_message` for normalized text only; an empty or too long message is
-    answered here and never reaches NLU or the tracker store. When a custom action
+    answered here and never reaches NLU or the tracker store; a typed command that
+    is not a button just offered is passed on as text. When a custom action
     failed while the message was processed, the customer gets an apology, not silence."""
 
     async def handle(message: UserMessage) -> None:
@@ -49,7 +124,7 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
             await message.output_channel.send_text_message(message.sender_id, reply)
             return
         # Normalized once where it enters the bot: no control characters are stored.
-        message.text = text
+        message.text = await as_typed(text, message.sender_id, server)
         with action_failures.recording() as failures:
             await on_new_message(message)
         if failures:

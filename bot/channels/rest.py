@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import PreparesServer, OnNewMessage, guarded
+from bot.channels.guard import OnNewMessage, PreparesServer, ServerApp, guarded
 
 MAX_BODY_BYTES = 64 * 1024
 # Conversation ids as clients make them (uuids, "test-…"): no spaces or control characters.
@@ -55,7 +55,9 @@ def parse_body(body: bytes) -> Dict[str, Any]:
 
 class GuardedRestInput(PreparesServer, RestInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        webhook = super().blueprint(guarded(on_new_message))
+        server = ServerApp()
+        webhook = super().blueprint(guarded(on_new_message, server))
+        server.listen(webhook)
 
         @webhook.on_request
         async def check_body(request: Request) -> Optional[HTTPResponse]:

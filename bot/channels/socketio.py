@@ -14,7 +14,7 @@ from typing import Any, Text
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.channels.guard import PreparesServer, OnNewMessage, guarded
+from bot.channels.guard import OnNewMessage, PreparesServer, ServerApp, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
 
 class GuardedSocketIOInput(PreparesServer, SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        webhook = super().blueprint(guarded(on_new_message))
+        server = ServerApp()
+        webhook = super().blueprint(guarded(on_new_message, server))
+        server.listen(webhook)
         assert self.sio is not None  # set by Rasa's blueprint()
         namespace = self.namespace or "/"
         rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
