@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from bench.load import Step, full_conversation, long_conversation
 from bot.dialogue import action_call, action_response
-from bot.dialogue.endpoints import action_endpoint
+from bot.dialogue.endpoints import action_endpoint, authorization
 from bot.dialogue.rule_policy import WindowedRulePolicy
 
 ACTIONS = "custom actions (action server round trip)"
@@ -148,16 +148,19 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot.actions_server import prepare_local_token
     from bot.dialogue.tracker_store import TunedSQLTrackerStore
 
     _RASAS_METHODS.update({name: getattr(RemoteAction, name) for name in _BOTS_METHODS})
     phases, components = _instrument()
-    agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=actions_url))
+    # The running bot's action server answers only calls with its secret (made by bot.tools.run).
+    secret = authorization(prepare_local_token())
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=actions_url, headers=secret))
     setups = {
         "rasa": _Setup(SQLTrackerStore(db=str(workdir / "breakdown-rasa.db")),
-                       EndpointConfig(url=actions_url), rasas_methods=True),
+                       EndpointConfig(url=actions_url, headers=secret), rasas_methods=True),
         "bot": _Setup(TunedSQLTrackerStore(db=str(workdir / "breakdown-bot.db")),
-                      EndpointConfig(**action_endpoint(actions_url)), rasas_methods=False),
+                      EndpointConfig(**{**action_endpoint(actions_url), "headers": secret}), rasas_methods=False),
     }
     for setup in setups.values():
         setup.store.domain = agent.domain

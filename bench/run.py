@@ -91,7 +91,7 @@ def _first_answer(rest_url: str) -> bool:
         return False
 
 
-ROLES = {"run actions": "action server", "rasa run": "Rasa server", "bot.webchat.server": "chat page",
+ROLES = {"bot.actions_server": "action server", "rasa run": "Rasa server", "bot.webchat.server": "chat page",
          "bot.console.server": "staff console", "nginx": "nginx"}
 
 

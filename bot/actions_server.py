@@ -33,19 +33,16 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.dialogue.endpoints import TOKEN_VARIABLE
 from bot.secretfile import create_once
 
 # Written against rasa-sdk 3.6.2's create_app (routes /health, /webhook, /actions and
 # no authentication of its own): a new version must be read again before it runs here.
 assert SDK_VERSION == "3.6.2", f"bot/actions_server.py was written for rasa-sdk 3.6.2, not {SDK_VERSION}"
 
-TOKEN_VARIABLE = "TCN_ACTIONS_TOKEN"
 DEFAULT_TOKEN_FILE = Path(__file__).resolve().parents[1] / "var" / "actions_token"
 # secrets.token_urlsafe(32) is 43 characters; anything much shorter could be guessed.
 MIN_TOKEN_LENGTH = 32
-# What Rasa's action_endpoint sends (endpoints.yml, bot/tools/production.py): Rasa
-# replaces ${…} with the variable from its own environment when it reads the file.
-ENDPOINT_HEADERS = {"Authorization": f"Bearer ${{{TOKEN_VARIABLE}}}"}
 # Open to anyone who reaches the port: nginx and the launchers poll it, it says nothing.
 OPEN_PATHS = frozenset({"/health"})
 

@@ -33,7 +33,6 @@ from bot.cases.references import REFERENCE_PATTERN, code_matches
 from bot.cases.statuses import REFUSAL_GROUNDS, Status, refusal_ground_text
 from bot.cases.tickets import InvalidRequest, NewRequest, change_status, open_request
 from bot.console import service
-from bot.console.accounts import LOCKOUT_FAILURES
 from bot.console.addresses import client_address
 from bot.console.app import create_app
 from bot.console.audit import SYSTEM, Actor
@@ -313,35 +312,6 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(console: Console) -
     assert failed == [("anonymous", {"reason": "unknown_user"}),
                       ("tanaka", {"reason": "wrong_password"})]
     assert "wrong password" not in str(audit(console.store)) + str(failed)
-
-
-def test_five_failed_logins_lock_the_account_for_15_minutes(console: Console) -> None:
-    for attempt in range(LOCKOUT_FAILURES):
-        assert flashes(login(console.client(), "tanaka", f"wrong password {attempt}").text) == [
-            LOGIN_REFUSED]
-    locked = user(console.store, "tanaka")
-    remaining = locked.locked_until - datetime.now(timezone.utc)
-    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-    # Even the right password is refused now, with the same words.
-    response = login(console.client(), "tanaka")
-    assert response.status_code == 200 and flashes(response.text) == [LOGIN_REFUSED]
-    reasons = [e.details["reason"] for e in audit(console.store, "login_failed")]
-    assert reasons == ["wrong_password"] * 4 + ["locked_out", "locked"]
-    # Another account is not affected.
-    assert login(console.client(), "suzuki").status_code == 302
-    with console.store.unit_of_work() as db:
-        db.scalars(select(StaffUser).where(StaffUser.login == "tanaka")).one().locked_until = (
-            datetime.now(timezone.utc) - timedelta(seconds=1))
-    assert login(console.client(), "tanaka").status_code == 302
-    assert user(console.store, "tanaka").failed_logins == 0
-
-
-def test_four_failures_then_a_success_do_not_lock(console: Console) -> None:
-    for attempt in range(LOCKOUT_FAILURES - 1):
-        login(console.client(), "tanaka", f"wrong password {attempt}")
-    assert login(console.client(), "tanaka").status_code == 302
-    login(console.client(), "tanaka", "wrong password again")
-    assert user(console.store, "tanaka").locked_until is None
 
 
 def _idle(client: FlaskClient, minutes: float) -> None:

@@ -24,7 +24,8 @@ import psutil
 import pytest
 import yaml
 
-from bot.actions_server import ENDPOINT_HEADERS, TOKEN_VARIABLE, ActionsTokenError, prepare_local_token
+from bot.actions_server import ActionsTokenError, prepare_local_token
+from bot.dialogue.endpoints import ENDPOINT_HEADERS, TOKEN_VARIABLE
 from bot.tools.production import Production, Profile, endpoints
 from tests.conftest import ROOT, RunningBot, start_bot
 from tests.intake_chat import answer_until_summary, new_sender, ticket_count

@@ -12,13 +12,24 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 TUNED_TRACKER_STORE = "bot.dialogue.tracker_store.TunedSQLTrackerStore"
+# The secret Rasa shows the action server (bot/actions_server.py), from this variable.
+TOKEN_VARIABLE = "TCN_ACTIONS_TOKEN"
+# What Rasa's action_endpoint sends: Rasa replaces ${…} with the variable from its
+# own environment when it reads endpoints.yml, so the secret is never written there.
+ENDPOINT_HEADERS = {"Authorization": f"Bearer ${{{TOKEN_VARIABLE}}}"}
 ATOMIC_LOCK_STORE = "bot.dialogue.lock_store.AtomicRedisLockStore"
 
 
 def action_endpoint(url: str) -> dict[str, Any]:
-    """`action_endpoint` for an action server's webhook URL: the domain is sent only
-    to the actions that read it (rasa_sdk's form validation)."""
-    return {"url": url, "enable_selective_domain": True}
+    """`action_endpoint` for an action server's webhook URL, as endpoints.yml reads:
+    the secret in a header, and the domain sent only to the actions that read it
+    (rasa_sdk's form validation)."""
+    return {"url": url, "enable_selective_domain": True, "headers": dict(ENDPOINT_HEADERS)}
+
+
+def authorization(token: str) -> dict[str, str]:
+    """The header with the secret itself, for an EndpointConfig built in code (bench)."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def tracker_store_endpoint(url: str) -> dict[str, Any]:

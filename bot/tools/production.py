@@ -35,10 +35,10 @@ import redis
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.actions_server import ENDPOINT_HEADERS, TOKEN_VARIABLE, ActionsTokenError, prepare_local_token
+from bot.actions_server import ActionsTokenError, prepare_local_token
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
-from bot.dialogue.endpoints import action_endpoint, lock_store_endpoint, tracker_store_endpoint
+from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, lock_store_endpoint, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.databases import create_database
 from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
@@ -121,8 +121,7 @@ def endpoints(profile: Profile) -> dict[str, Any]:
     return {
         # The action servers, through nginx: one that is down is skipped. The secret's
         # header names the variable; Rasa fills it in from its environment.
-        "action_endpoint": {**action_endpoint(f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"),
-                            "headers": dict(ENDPOINT_HEADERS)},
+        "action_endpoint": action_endpoint(f"http://127.0.0.1:{profile.actions_balancer_port}/webhook"),
         # Conversations in PostgreSQL, shared by the Rasa servers.
         "tracker_store": tracker_store_endpoint(profile.tracker_url),
         # One message of a conversation at a time, whichever server receives it.

@@ -32,10 +32,10 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.actions_server import TOKEN_VARIABLE, ActionsTokenError, prepare_local_token
+from bot.actions_server import ActionsTokenError, prepare_local_token
 from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
-from bot.dialogue.endpoints import tracker_store_endpoint
+from bot.dialogue.endpoints import TOKEN_VARIABLE, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.model_server import MODEL, publish
 from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
