@@ -17,11 +17,11 @@ from tests.conftest import ARTIFACTS, ROOT, RunningBot
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BOX = "ご質問・ご回答"
-# Times measured in the page: when a socket.io frame with a bot message arrives on the
-# WebSocket, and when a bot bubble is put in the page (both performance.now(), that is
-# milliseconds since the navigation started).
+# Times measured in the page (performance.now(): milliseconds since the navigation
+# started): when a customer message leaves on the WebSocket, when a socket.io frame with
+# a bot message arrives, and when a bot bubble is put in the page.
 TIMING_PROBE = """
-window.__timing = {frames: [], bubbles: []};
+window.__timing = {frames: [], bubbles: [], sent: []};
 const NativeWebSocket = window.WebSocket;
 window.WebSocket = class extends NativeWebSocket {
   constructor(...args) {
@@ -30,6 +30,10 @@ window.WebSocket = class extends NativeWebSocket {
       if (typeof event.data === 'string' && event.data.includes('"bot_uttered"'))
         window.__timing.frames.push(performance.now());
     });
+  }
+  send(data) {
+    if (String(data).includes('"user_uttered"')) window.__timing.sent.push(performance.now());
+    return super.send(data);
   }
 };
 new MutationObserver((mutations) => {
@@ -155,8 +159,13 @@ def test_the_greeting_and_each_answer_appear_at_once(context: BrowserContext,
     page = context.new_page()
     page.add_init_script(TIMING_PROBE)
     chat = greeted(page, running_bot.chat_url)
-    first_bubble = page.evaluate("window.__timing.bubbles[0]")
-    assert first_bubble < 1500, f"the greeting came {first_bubble:.0f} ms after navigation"
+    start = page.evaluate("window.__timing")
+    first_bubble = start["bubbles"][0]
+    breakdown = (f"/greet sent at {start['sent'][0]:.0f} ms, the server's reply arrived at "
+                 f"{start['frames'][0]:.0f} ms, shown at {first_bubble:.0f} ms")
+    # The target is 1 s; the slack is for the bot's own time on a loaded 2-core machine.
+    assert first_bubble < 1500, breakdown
+    assert start["sent"][0] < 700, breakdown  # the page's part: loaded, connected, asked
 
     chat.type_in("本人確認書類は何が必要ですか", "運転免許証")
     chat.click("お問い合わせ窓口", "safe@tcnnet.co.jp")
@@ -165,7 +174,7 @@ def test_the_greeting_and_each_answer_appear_at_once(context: BrowserContext,
     assert len(timing["frames"]) >= 3 and len(timing["frames"]) == len(timing["bubbles"]), timing
     delays = [bubble - frame for frame, bubble in zip(timing["frames"], timing["bubbles"])]
     assert max(delays) < 500, delays
-    print(f"greeting at {first_bubble:.0f} ms; frame → bubble {max(delays):.1f} ms at most")
+    print(f"{breakdown}; frame → bubble {max(delays):.1f} ms at most")
 
 
 def test_citations_link_to_the_policy_and_the_contact_point_is_callable(
@@ -302,16 +311,26 @@ def test_the_phone_layout_fits_390_by_844(browser: Browser, running_bot: Running
         context.close()
 
 
-def test_desktop_screenshot(context: BrowserContext, running_bot: RunningBot) -> None:
+def test_desktop_layout_under_the_strict_policy(context: BrowserContext, running_bot: RunningBot) -> None:
+    """No inline script or style: the page and the policy page work under script-src and
+    style-src 'self' with no violation of the Content-Security-Policy."""
     page = context.new_page()
+    page.add_init_script("window.cspViolations = [];"
+                         "document.addEventListener('securitypolicyviolation',"
+                         " e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));")
     chat = greeted(page, running_bot.chat_url)
     chat.type_in("本人確認書類は何が必要ですか", "運転免許証")
+    assert "style-src 'self';" in page.evaluate(
+        "fetch(location.href).then(r => r.headers.get('content-security-policy'))")
     sizes = page.evaluate("({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight})")
     assert sizes["w"] <= 1280 and sizes["h"] <= 900, sizes
     expect(chat.box).to_be_in_viewport(ratio=1)
+    assert page.evaluate("window.cspViolations") == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-desktop.png"))
     page.goto(running_bot.chat_url + "policy#p-5-2")
+    expect(page.locator("#p-5-2")).to_be_in_viewport()
+    assert page.evaluate("window.cspViolations") == []
     page.screenshot(path=str(ARTIFACTS / "policy.png"))
 
 

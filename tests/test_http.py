@@ -102,5 +102,5 @@ def test_chat_page_is_served_in_japanese_with_the_widget(running_bot: RunningBot
     with urllib.request.urlopen(running_bot.chat_url, timeout=10) as response:
         page = response.read().decode()
     assert '<html lang="ja">' in page and "個人情報に関するお問い合わせ" in page
-    with urllib.request.urlopen(running_bot.chat_url + "static/webchat.js", timeout=10) as response:
-        assert b"socket.io-client" in response.read()
+    with urllib.request.urlopen(running_bot.chat_url + "static/socket.io.min.js", timeout=10) as response:
+        assert b"Socket.IO v4" in response.read()

@@ -230,7 +230,8 @@
     mail.textContent = "本人確認書類などを郵送される場合は、お送りする書類に受付番号（" + reference +
       "）をお書き添えください。確認コードは受付状況の確認に使います。書類には書かず、他の方に知られないよう保管してください。";
     var print = button("控えを印刷する", "print", function () { printReceipt(li); });
-    [heading, org, body, dl, mail, print].forEach(function (node) { li.appendChild(node); });
+    // The numbers first, where they cannot be missed; the bot's whole message below.
+    [heading, org, dl, mail, print, body].forEach(function (node) { li.appendChild(node); });
   }
 
   function printReceipt(card) {
