@@ -8,22 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.cases.db import CaseStore, make_engine, migrate
 from bot.intake import form as f
-from bot.intake.filing import IntakeFiler
-from bot.intake.form import IntakeForm, Turn, load_intake_wording
-from bot.policy.answers import default_answerer
+from tests.intake_forms import FORM, filled, form_filing_into, turn
 
-FORM = IntakeForm(default_answerer(), load_intake_wording())
-FILLED = {
-    f.KIND: "訂正", f.REQUESTER: "本人", f.CONSENT: True, f.NAME: "多摩 太郎",
-    f.CONTACT: "090-1234-5678", f.PHONE: "090-1234-5678", f.CUSTOMER_NUMBER: "なし",
-    f.DETAILS: "住所を新しいものに", f.PRESENTATION: "窓口で提示",
-}
-
-
-def turn(slot: str, text: str, intent: str = "inform", confidence: float = 0.99, **slots: Any) -> Turn:
-    return Turn(slot=slot, text=text, intent=intent, confidence=confidence, entities={}, slots=slots)
+FILLED = filled()
 
 
 def test_order_of_questions_and_details_only_where_needed() -> None:
@@ -103,25 +91,16 @@ def test_summary_lists_every_field_and_correction_clears_one() -> None:
         f.CONTACT: None, f.PHONE: None, f.EMAIL: None, f.FIX: None, f.CORRECTING: False, f.FAILURES: 0}
 
 
-def _form_filing_into(url: str) -> IntakeForm:
-    answerer = default_answerer()
-    return IntakeForm(answerer, load_intake_wording(), IntakeFiler(CaseStore(make_engine(url)), answerer,
-                                                                   load_intake_wording()))
-
-
 def test_confirmation_files_the_request_and_ends_the_form(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cases.db'}"
-    migrate(url)
     slots = {**FILLED, f.SUBMISSION: "key-1"}
-    step = _form_filing_into(url).validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **slots))
+    step = form_filing_into(tmp_path / "cases.db").validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **slots))
     assert step.updates[f.OUTCOME] == f.OUTCOME_FILED and step.updates[f.REQUESTED_SLOT] is None
     assert step.updates[f.KNOWN_PHONE] == "090-1234-5678"
     assert "受付番号：PR-" in step.replies[0].text
 
 
 def test_a_request_that_cannot_be_recorded_keeps_the_form_open(tmp_path: Path) -> None:
-    # A database without the tables: every write fails, as when it is down.
-    form = _form_filing_into(f"sqlite:///{tmp_path / 'empty.db'}")
+    form = form_filing_into(tmp_path / "empty.db", migrated=False)
     step = form.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **FILLED, intake_id="key-2"))
     assert step.updates == {f.CONFIRMED: None, f.FAILURES: 0}
     assert "記録できませんでした" in step.replies[0].text and "0428-32-1351" in step.replies[0].text

@@ -13,33 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.cases.db import CaseStore, make_engine, migrate
 from bot.cases.models import Ticket, TicketEvent
 from bot.cases.references import code_matches
 from bot.intake import fields
 from bot.intake import form as f
-from bot.intake.filing import IntakeFiler
-from bot.intake.form import IntakeForm, Turn, load_intake_wording
-from bot.policy.answers import default_answerer
+from bot.intake.form import Turn
+from tests.intake_forms import FORM, WORDING, filled, form_filing_into
+from tests.intake_forms import turn as filled_turn
 
-ANSWERER = default_answerer()
-WORDING = load_intake_wording()
-FORM = IntakeForm(ANSWERER, WORDING)
-FILLED = {
-    f.KIND: "開示", f.REQUESTER: "本人", f.CONSENT: True, f.NAME: "多摩 太郎",
-    f.CONTACT: "090-1234-5678", f.PHONE: "090-1234-5678", f.CUSTOMER_NUMBER: "なし",
-    f.DETAILS: "登録されている住所", f.PRESENTATION: "窓口で提示",
-}
+FILLED = filled("開示", "登録されている住所")
 
 
 def turn(slot: str, text: str, intent: str = "inform", confidence: float = 0.5, **slots: Any) -> Turn:
-    return Turn(slot=slot, text=text, intent=intent, confidence=confidence, entities={}, slots=slots)
-
-
-def _form_with_database(path: Path) -> IntakeForm:
-    url = f"sqlite:///{path}"
-    migrate(url)
-    return IntakeForm(ANSWERER, WORDING, IntakeFiler(CaseStore(make_engine(url)), ANSWERER, WORDING))
+    """A turn the NLU was unsure of: the form's own hearing decides."""
+    return filled_turn(slot, text, intent, confidence, **slots)
 
 
 # -- anything is a name / filler is a request ---------------------------------------
@@ -139,7 +126,7 @@ def test_a_phone_number_is_not_a_customer_number() -> None:
 
 @pytest.mark.parametrize("text", ["この内容で申し込む", "申し込みます", "この内容で申し込みます"])
 def test_typing_the_confirm_button_confirms(tmp_path: Path, text: str) -> None:
-    form = _form_with_database(tmp_path / "cases.db")
+    form = form_filing_into(tmp_path / "cases.db")
     step = form.validate(turn(f.CONFIRMED, text, **FILLED, intake_id="typed-key"))
     assert step.updates[f.OUTCOME] == f.OUTCOME_FILED and "受付番号：PR-" in step.replies[0].text
 
@@ -176,7 +163,7 @@ def test_customer_input_is_shown_back_as_plain_text() -> None:
 # -- lost receipt --------------------------------------------------------------
 
 def test_confirming_again_shows_a_new_code_that_works(tmp_path: Path) -> None:
-    form = _form_with_database(tmp_path / "cases.db")
+    form = form_filing_into(tmp_path / "cases.db")
     slots = {**FILLED, f.SUBMISSION: "lost-receipt"}
     form.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", confidence=1.0, **slots))
     again = form.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", confidence=1.0, **slots))
@@ -193,7 +180,7 @@ def test_confirming_again_shows_a_new_code_that_works(tmp_path: Path) -> None:
 # -- the property: a reply or a stored value, and only values that parse ----------
 
 _DATABASE = Path(tempfile.mkdtemp()) / "property.db"
-PROPERTY_FORM = _form_with_database(_DATABASE)
+PROPERTY_FORM = form_filing_into(_DATABASE)
 _CHECKS = {
     f.NAME: fields.parse_name, f.DETAILS: fields.parse_details, f.PHONE: fields.parse_phone,
     f.EMAIL: fields.parse_email, f.CUSTOMER_NUMBER: fields.parse_customer_number,

@@ -83,8 +83,8 @@ def parse_name(text: str) -> Optional[str]:
     or wishing ending, a particle joining words, a pronoun or an interjection).
     """
     name = _unwrap(text)
-    if not _NAME.match(name) or not _LETTER.search(name):
-        return None
+    if not _NAME.match(name) or not _LETTER.search(name) or _LEAD.match(name) is not None:
+        return None  # nothing left, or still a field's label (「お客様番号お客様番号」)
     if any(_JAPANESE_LETTER.search(word) and _LATIN_LETTER.search(word) for word in name.split()):
         return None
     if is_question(name) or is_filler(name) or _is_sentence(name):
