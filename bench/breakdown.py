@@ -148,7 +148,7 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.actions_server import prepare_local_token
+    from bot.actions_token import prepare_local_token
     from bot.dialogue.tracker_store import TunedSQLTrackerStore
 
     _RASAS_METHODS.update({name: getattr(RemoteAction, name) for name in _BOTS_METHODS})

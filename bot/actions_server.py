@@ -20,10 +20,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
-import secrets
 import sys
-from pathlib import Path
-from typing import Mapping
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app as create_sdk_app
@@ -33,43 +30,15 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.actions_token import ActionsTokenError, check_token
 from bot.dialogue.endpoints import TOKEN_VARIABLE
-from bot.secretfile import create_once
 
 # Written against rasa-sdk 3.6.2's create_app (routes /health, /webhook, /actions and
 # no authentication of its own): a new version must be read again before it runs here.
 assert SDK_VERSION == "3.6.2", f"bot/actions_server.py was written for rasa-sdk 3.6.2, not {SDK_VERSION}"
 
-DEFAULT_TOKEN_FILE = Path(__file__).resolve().parents[1] / "var" / "actions_token"
-# secrets.token_urlsafe(32) is 43 characters; anything much shorter could be guessed.
-MIN_TOKEN_LENGTH = 32
 # Open to anyone who reaches the port: nginx and the launchers poll it, it says nothing.
 OPEN_PATHS = frozenset({"/health"})
-
-
-class ActionsTokenError(RuntimeError):
-    """No usable secret; the message says what to do and never quotes the secret."""
-
-
-def check_token(token: str, source: str) -> str:
-    """`token` stripped, or ActionsTokenError when it is too short to be a secret."""
-    token = token.strip()
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise ActionsTokenError(f"{source} is shorter than {MIN_TOKEN_LENGTH} characters; make one "
-                                "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
-    return token
-
-
-def prepare_local_token(environ: Mapping[str, str] = os.environ,
-                        path: Path = DEFAULT_TOKEN_FILE) -> str:
-    """The secret for this machine's Rasa and action servers: TCN_ACTIONS_TOKEN, or else
-    the file `path` (mode 0600), made once with a new random secret.
-
-    Raises ActionsTokenError when the configured secret is too short."""
-    if environ.get(TOKEN_VARIABLE, "").strip():
-        return check_token(environ[TOKEN_VARIABLE], TOKEN_VARIABLE)
-    create_once(path, lambda: secrets.token_urlsafe(32))
-    return check_token(path.read_text(encoding="ascii"), str(path))
 
 
 def is_authorized(authorization: str | None, token: str) -> bool:

@@ -27,6 +27,12 @@ def _fold(text: str) -> str:
     )
 
 
+# Put by the channels (bot/channels/guard.py) in front of a typed 「/command」 that
+# is not the bot's own button, so that Rasa reads it as text: kept as it is by
+# the NLU's normalizer, since Rasa's RegexMessageHandler runs after it.
+LITERAL_SLASH = "／"
+
+
 def normalize(text: str) -> str:
     """Return `text` with width folded, composed, invisible characters removed
     and whitespace collapsed to single spaces."""

@@ -328,7 +328,7 @@ def test_downgrade_and_upgrade_again(store: CaseStore, db_url: str) -> None:
     migrate(db_url)
     assert set(inspect(store.engine).get_table_names()) == {
         "alembic_version", "tickets", "ticket_events", "lookup_failures",
-        "staff_users", "audit_log", "ticket_notes",
+        "staff_users", "audit_log", "ticket_notes", "login_failures",
     }
 
 

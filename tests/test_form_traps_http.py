@@ -62,7 +62,7 @@ def look_up(bot: RunningBot, reference: str, code: str) -> str:
 # -- 1. the lookup traps --------------------------------------------------------------
 
 @pytest.mark.parametrize(("then", "expected"), [
-    ("受付番号って何ですか", "出典"), ("いいえ", "ボタン"), ("担当者と話したい", "おつなぎします"),
+    ("受付番号って何ですか", "受付番号（例"), ("いいえ", "ボタン"), ("担当者と話したい", "おつなぎします"),
     ("受付番号を忘れました", CONTACT_POINT)])
 def test_a_keyboard_mash_first_never_starts_the_reference_loop(
         running_bot: RunningBot, then: str, expected: str) -> None:

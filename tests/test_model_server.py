@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tarfile
@@ -21,7 +22,8 @@ from typing import Any, Callable, Iterator, Optional
 import pytest
 import yaml
 
-from bot.dialogue.endpoints import tracker_store_endpoint
+from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, tracker_store_endpoint
+from bot.tools.processes import actions_command
 from bot.tools.model_server import make_server, publish
 from tests.conftest import RASA, ROOT, _free_port
 from tests.project_copy import copy_project, replace_in
@@ -136,14 +138,17 @@ def _variant(tmp_path: Path) -> tuple[list[str], Path, Path, str]:
 
 
 def test_a_running_server_swaps_in_a_published_model(model_path: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           TOKEN_VARIABLE: secrets.token_urlsafe(32)}
     train, project, variant, new_text = _variant(tmp_path)
     live = tmp_path / "live"
     publish(model_path, live)
-    models_port, rasa_port = _free_port(), _free_port()
+    models_port, rasa_port, actions_port = _free_port(), _free_port(), _free_port()
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({
         "models": {"url": f"http://127.0.0.1:{models_port}/model", "wait_time_between_pulls": 1},
+        # The action server as `make run` starts it (a new session runs action_session_start).
+        "action_endpoint": action_endpoint(f"http://127.0.0.1:{actions_port}/webhook"),
         # The project's tracker store, as `make run` configures it: its kept trackers
         # must follow the swap (bot/dialogue/tracker_store.py, the domain setter).
         "tracker_store": tracker_store_endpoint(f"sqlite:///{tmp_path / 'tracker.db'}"),
@@ -156,6 +161,9 @@ def test_a_running_server_swaps_in_a_published_model(model_path: Path, tmp_path:
             [sys.executable, "-m", "bot.tools.model_server", "serve", "--models", str(live),
              "--port", str(models_port)], tmp_path / "model_server.log", cwd=ROOT, env=env))
         _wait("the model server did not answer", 30, lambda: _json(f"http://127.0.0.1:{models_port}/")["model"])
+        stack.enter_context(_process(actions_command(actions_port, "WARNING"), tmp_path / "actions.log",
+                                     cwd=ROOT, env=env))
+        _wait("the action server did not answer", 60, lambda: _json(f"http://127.0.0.1:{actions_port}/health"))
         stack.enter_context(_process(
             [RASA, "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(rasa_port),
              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],

@@ -297,7 +297,7 @@ def test_an_outdated_database_is_refused(store: CaseStore, tracker_url: str,
         command.downgrade(alembic_config(connection), "0003")
     before = snapshot(store, tracker_url)
     assert run()[0] == 1
-    assert "not 0004: run `make migrate` first" in capsys.readouterr().err
+    assert "not 0005: run `make migrate` first" in capsys.readouterr().err
     assert snapshot(store, tracker_url) == before
 
 

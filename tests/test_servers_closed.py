@@ -24,7 +24,7 @@ import psutil
 import pytest
 import yaml
 
-from bot.actions_server import ActionsTokenError, prepare_local_token
+from bot.actions_token import ActionsTokenError, prepare_local_token
 from bot.dialogue.endpoints import ENDPOINT_HEADERS, TOKEN_VARIABLE
 from bot.tools.production import Production, Profile, endpoints
 from tests.conftest import ROOT, RunningBot, start_bot

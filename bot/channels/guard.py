@@ -11,7 +11,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from bot import logging_privacy
 from bot.channels import action_failures
 from bot.dialogue import action_call, action_response
-from bot.text import normalize
+from bot.text import LITERAL_SLASH, normalize
 
 # After normalization. Far above any real question or the form's longest answer
 # (details: 500), low enough that NLU never runs on a pasted document.
@@ -85,9 +85,6 @@ class ServerApp:
 CONVERSATION_COMMANDS = {"restart", "session_start", "back"}
 # A bare intent shortcut (「/affirm」, 「/greet」): it carries no value into a slot.
 _BARE_INTENT = re.compile(r"/([A-Za-z_]+)")
-# Put in front of a typed command so that Rasa reads it as text (the NLU's
-# normalizer folds it back to 「/」 for what the classifiers see).
-LITERAL_SLASH = "／"
 
 
 async def as_typed(text: str, sender_id: str, server: ServerApp) -> str:

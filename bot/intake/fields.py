@@ -217,7 +217,11 @@ def read_several(text: str) -> Reading:
     customer_number = labelled.group("value").upper() if labelled else None
     if labelled:
         rest = rest.replace(labelled.group(0), " ")
-    return Reading(_name_in(rest), phone, email, customer_number, tuple(bad_phones + bad_emails))
+    # A name is looked for among the parts only beside another value (「山田太郎です。電話番号は…」):
+    # alone, the whole answer must be the name (「'; DROP TABLE …」 has no name in it).
+    beside_a_value = bool(email or phone or customer_number or bad_phones or bad_emails)
+    name = _name_in(rest) if beside_a_value else parse_name(rest)
+    return Reading(name, phone, email, customer_number, tuple(bad_phones + bad_emails))
 
 
 def parse_customer_number(text: str) -> Optional[str]:

@@ -218,10 +218,13 @@ def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, na
 def _soft_act(text: str, intent: Optional[str], confidence: float) -> Heard:
     """Acts a step may still read a value from (a phone number typed with 「まだ？」 is still one)."""
     answer = yes_or_no(text)
-    if answer is not None or _confident(intent, confidence, {"affirm", "deny"}, INTENT_CONFIDENCE):
-        return Heard(Act.YES if answer or (answer is None and intent == "affirm") else Act.NO)
+    if answer is not None:
+        return Heard(Act.YES if answer else Act.NO)
+    # Before the classifier's yes or no: it reads 「えーと」 as a yes.
     if is_filler(text):
         return Heard(Act.FILLER)
+    if _confident(intent, confidence, {"affirm", "deny"}, INTENT_CONFIDENCE):
+        return Heard(Act.YES if intent == "affirm" else Act.NO)
     if (_THANKS.search(compact(text)) and len(compact(text)) <= _THANKS_MAX_CHARS) or \
             _confident(intent, confidence, {"thank", "greet", "goodbye"}, INTENT_CONFIDENCE):
         return Heard(Act.THANKS)

@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.text import normalize, normalize_span
+from bot.text import LITERAL_SLASH, normalize, normalize_span
 
 
 @DefaultV1Recipe.register(
@@ -55,4 +55,7 @@ def _normalize_message(message: Message) -> None:
         entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END] = normalize_span(
             text, entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
         )
-    message.set(TEXT, normalize(text))
+    if text.startswith(LITERAL_SLASH):  # a typed command, to stay text (bot/text.py)
+        message.set(TEXT, LITERAL_SLASH + normalize(text[1:]))
+    else:
+        message.set(TEXT, normalize(text))

@@ -177,6 +177,11 @@ class Answerer:
             draft.contact = True
         return self._finish(intent, draft)
 
+    def renders_itself(self, intent: str) -> bool:
+        """Whether `intent` has an answer of its own shape (the fee of a kind, a
+        named document, a data item's purposes) rather than a clause's summary."""
+        return intent in self._special
+
     def clause(self, intent: str, ref: str, lead: str = "") -> Answer:
         """Answer `intent` with the clause `ref` (chosen by the caller)."""
         topic = self.topics[intent]

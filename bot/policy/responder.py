@@ -154,6 +154,10 @@ class Responder:
         if ref is not None and ref not in context.clauses:
             # 「だいりにんのばあいわ？」 after the procedure: 5.(2)⑤ is the documents' clause.
             owner = self.answerer.topic_of(ref) or topic
+            if self.answerer.renders_itself(owner):
+                # 「それは有料ですか」 after the 開示 procedure: the fee answer knows the kind.
+                return self._reply(self.answerer.answer(owner, message.entities, _remembered(context),
+                                                        message.text, lead=lead))
             return self._reply(self.answerer.clause(owner, ref, lead=lead))
         # 「訂正でもかかる？」「いくら？」「例外ってあるの？」: the same topic again,
         # answered for what this message asks (its entities and words).

@@ -35,7 +35,7 @@ import redis
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.actions_server import ActionsTokenError, prepare_local_token
+from bot.actions_token import ActionsTokenError, prepare_local_token
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, lock_store_endpoint, tracker_store_endpoint

@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.actions_server import ActionsTokenError, prepare_local_token
+from bot.actions_token import ActionsTokenError, prepare_local_token
 from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, tracker_store_endpoint
