@@ -41,6 +41,8 @@ ANSWER = "運転免許証"
     (b'{"sender": "a", "message": ["hi"]}', "invalid_message"),
     (b'{"sender": "a", "message": "hi", "metadata": "x"}', "invalid_metadata"),
     (b'{"sender": "a", "message": "hi", "input_channel": 1}', "invalid_input_channel"),
+    (b'{"sender": "a", "message": "hi", "metadata": ' + b'{"a": ' * 3000 + b'1' + b'}' * 3001,
+     "too_deeply_nested"),
 ])
 def test_parse_body_refuses(body: bytes, error: str) -> None:
     with pytest.raises(BadRequest) as refused:
@@ -68,6 +70,8 @@ def test_parse_body_takes_what_clients_send() -> None:
     (None, False),
     ({"message": 42}, False),
     ({"message": "x", "session_id": 7}, False),
+    ({"message": "x", "session_id": "../" * 1000}, False),  # checked like the REST sender
+    ({"message": "x", "session_id": "a" * 129}, False),
     ({"message": "x", "metadata": "{not json"}, False),
     ({"message": "x", "metadata": [1]}, False),
 ])

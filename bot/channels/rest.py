@@ -40,6 +40,8 @@ def parse_body(body: bytes) -> Dict[str, Any]:
         raise BadRequest("invalid_utf8") from None
     except ValueError:
         raise BadRequest("invalid_json") from None
+    except RecursionError:  # metadata nested thousands of levels deep
+        raise BadRequest("too_deeply_nested") from None
     if not isinstance(payload, dict):
         raise BadRequest("not_an_object")
     if not isinstance(payload.get("sender"), str) or not SENDER.fullmatch(payload["sender"]):

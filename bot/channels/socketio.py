@@ -15,6 +15,7 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
 from bot.channels.guard import OnNewMessage, PreparesServer, ServerApp, guarded
+from bot.channels.rest import SENDER
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,10 @@ def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
             metadata = json.loads(metadata)
         except ValueError:
             return False
+    session_id = data.get("session_id")
+    # The session id names the conversation, like the REST channel's sender: the same rule.
     return (isinstance(data.get("message", ""), str)
-            and isinstance(data.get("session_id", ""), (str, type(None)))
+            and (session_id is None or isinstance(session_id, str) and SENDER.fullmatch(session_id) is not None)
             and isinstance(metadata, dict))
 
 
