@@ -157,6 +157,8 @@ def test_a_whole_request_at_debug_level_leaves_no_personal_data_in_the_logs(debu
         assert chat.reply()
     with urllib.request.urlopen(f"{bot.console_url}tickets/{receipt.reference}", timeout=30) as page:
         assert page.url.startswith(f"{bot.console_url}login")
+    # A message that starts with "/" (Rasa would parse it as an intent and warn with its text).
+    assert bot.reply_text(new_sender(), f"/{NAME} {PHONE}")
 
     # Every process's output (bot.log), and any log file a process may have written.
     everything = "\n".join(path.read_text(encoding="utf-8", errors="replace")
