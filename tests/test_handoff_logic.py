@@ -17,9 +17,12 @@ def turn(slot: str, text: str, intent: str = "inform", **slots: object) -> Turn:
 
 def test_contact_is_asked_only_when_none_is_known() -> None:
     assert HANDOFF.required_slots({}) == [h.CONFIRM, h.CONTACT]
-    known = {h.KNOWN_EMAIL: "a@example.jp"}
+    known = {h.KNOWN_EMAIL: "hanako@example.jp", h.KNOWN_PHONE: "090-1234-2222"}
     assert HANDOFF.required_slots(known) == [h.CONFIRM]
-    assert "a@example.jp" in HANDOFF.ask(h.CONFIRM, known).text
+    asked = HANDOFF.ask(h.CONFIRM, known).text
+    # Shown back masked: enough to recognise, not to read for whoever knows the conversation id.
+    assert "090-****-2222" in asked and "h***@example.jp" in asked
+    assert "1234" not in asked and "hanako" not in asked
 
 
 def test_confirmation_and_contact() -> None:

@@ -70,6 +70,21 @@ class Contact:
     def __str__(self) -> str:
         return " / ".join(value for value in (self.phone, self.email) if value)
 
+    def masked(self) -> str:
+        """The contact as shown back later in a conversation (「090-****-5678 / t***@example.jp」):
+        enough for the customer to recognise it, not for whoever else knows the
+        conversation id to read it."""
+        phone = _MASKED_MIDDLE.sub(lambda m: "*" * len(m.group(0)), self.phone) if self.phone else None
+        email = None
+        if self.email:
+            local, _, domain = self.email.partition("@")
+            email = f"{local[:1]}***@{domain}"
+        return " / ".join(value for value in (phone, email) if value)
+
+
+# The digits of a phone number between its first group and its last four.
+_MASKED_MIDDLE = re.compile(r"(?<=-)\d+(?=-\d{4}$)|(?<=^\d{3})\d+(?=\d{4}$)")
+
 
 def _unwrap(text: str) -> str:
     return _TAIL.sub("", _LEAD.sub("", normalize(text))).strip()

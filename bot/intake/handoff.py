@@ -67,7 +67,8 @@ class Handoff:
     def ask(self, slot: str, slots: Mapping[str, Any]) -> Answer:
         spec = self.wording["ask"][slot]
         contact = known_contact(slots)
-        text = spec["known"].format(contact=contact) if slot == CONFIRM and contact else spec["text"]
+        # Shown back masked: whoever knows the conversation id must not read it here.
+        text = spec["known"].format(contact=contact.masked()) if slot == CONFIRM and contact else spec["text"]
         buttons = tuple(Button(title, payload) for title, payload in spec.get("buttons", []))
         return Answer(slot, text, buttons=buttons)
 
