@@ -82,7 +82,8 @@ def test_a_contact_given_earlier_is_not_asked_again(running_bot: RunningBot) -> 
     answer_until_summary(running_bot, sender, "開示")
     assert receipt_of(running_bot.reply_text(sender, "/affirm"))
     confirm = running_bot.reply_text(sender, "担当の方と話せますか")
-    assert "090-1234-5678" in confirm
+    # Echoed masked: the conversation id alone must not reveal it.
+    assert "090-****-5678" in confirm and "090-1234-5678" not in confirm
     assert receipt_of(running_bot.reply_text(sender, "/affirm"))
     request, handoff = tickets_of(running_bot, sender)
     assert (request.category, handoff.category) == ("request", "handoff")

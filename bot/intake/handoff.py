@@ -111,7 +111,7 @@ class Handoff:
         except (SQLAlchemyError, InvalidRequest):
             return Result(self._with_contact("not_recorded"), {})
         key = "filed" if filed.code else "refiled"
-        text = self.wording[key].format(reference=reference, code=code, contact=contact)
+        text = self.wording[key].format(reference=reference, code=code, contact=contact.masked())
         return Result(Answer("handoff", text), {ACTIVE: True})
 
     def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any]) -> Result:
