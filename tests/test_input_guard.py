@@ -14,7 +14,7 @@ from bot.channels.socketio import is_well_formed
 from bot.text import normalize
 from tests.channel_client import post, post_json, socket_chat, stored_events, stored_user_texts
 from tests.conftest import RunningBot
-from tests.intake_chat import new_sender, ticket_count
+from tests.intake_chat import new_sender, ticket_count, tickets_of
 
 QUESTION = "本人確認書類は何が必要ですか"
 ANSWER = "運転免許証"
@@ -172,9 +172,13 @@ def test_html_and_sql_as_form_answers_are_refused_or_kept_as_plain_text(running_
     assert "具体的" in running_bot.reply_text(sender, "なし")
     assert "本人確認書類" in running_bot.reply_text(sender, details)
     summary = running_bot.reply_text(sender, "郵送でコピーを提出します")
-    assert "多摩 花子" in summary and details in summary and "<script>" not in summary
+    # Shown back as plain text (no tag a widget could render), stored as typed.
+    assert "多摩 花子" in summary and "＜b＞住所＜/b＞" in summary and "<b>" not in summary
+    assert "<script>" not in summary
     assert "受付番号" in running_bot.reply_text(sender, "/affirm")
     assert ticket_count(running_bot) == tickets + 1
+    [ticket] = tickets_of(running_bot, sender)
+    assert ticket.details == details
 
 
 @pytest.mark.parametrize("reference", [

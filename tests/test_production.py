@@ -262,4 +262,4 @@ def test_postgresql_restart_loses_nothing_and_files_once(production: ProductionB
     assert production.user_texts(sender)[-2:] == ["はい", "はい"]
     # The next conversation works on both replicas too.
     for replica in (1, 2):
-        assert "利用目的" in production.replica(replica).reply_text(new_sender(), "利用目的を教えて")
+        assert "目的で利用します" in production.replica(replica).reply_text(new_sender(), "利用目的を教えて")
