@@ -42,3 +42,10 @@ def test_declined_or_incomplete_handoffs_give_the_contact_point_without_a_ticket
     result = HANDOFF.finish({h.CONFIRM: None, h.OUTCOME: h.OUTCOME_DECLINED, h.KNOWN_PHONE: "03-1234-5678"},
                             "rest", "someone")
     assert "safe@tcnnet.co.jp" in result.answer.text and result.updates == {}
+
+
+def test_a_question_while_asked_yes_or_no_is_answered_then_asked_again() -> None:
+    step = HANDOFF.validate(turn(h.CONFIRM, "電話はどこにかければいいですか", "ask_contact"))
+    assert step.updates == {h.CONFIRM: None}
+    answer, again = step.replies
+    assert "0428-32-1351" in answer.text and "よろしいですか" in again.text

@@ -104,3 +104,9 @@ def test_a_request_that_cannot_be_recorded_keeps_the_form_open(tmp_path: Path) -
     step = form.validate(turn(f.CONFIRMED, "/affirm", intent="affirm", **FILLED, intake_id="key-2"))
     assert step.updates == {f.CONFIRMED: None, f.FAILURES: 0}
     assert "記録できませんでした" in step.replies[0].text and "0428-32-1351" in step.replies[0].text
+
+
+def test_a_question_the_classifier_was_unsure_of_is_answered_from_its_clause() -> None:
+    step = FORM.validate(turn(f.REQUESTER, "マイナンバーカードでもいい？", confidence=0.4, **{f.KIND: "開示"}))
+    assert step.updates == {f.REQUESTER: None}
+    assert "5.(2)④" in step.replies[0].text

@@ -27,7 +27,8 @@ PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")
 NO_CUSTOMER_NUMBER = "なし"
 
 # Polite wrappers around an answer: 「名前は山田太郎です」 → 「山田太郎」.
-_LEAD = re.compile(r"^(?:私の|わたしの)?(?:お?名前|氏名|なまえ|お客様番号|顧客番号|お客さま番号)(?:は|:|：)?\s*")
+_LEAD = re.compile(r"^(?:(?:私の|わたしの)?(?:お?名前|氏名|なまえ|お客様番号|顧客番号|お客さま番号)(?:は|:|：)?"
+                   r"|(?:私|わたし|僕|ぼく)は)\s*")
 _TAIL = re.compile(r"\s*(?:と申します|ともうします|といいます|でございます|です|だよ|です。|。)+$")
 _NAME = regex.compile(r"^[\p{Han}\p{Hiragana}\p{Katakana}\p{Latin}々〆ヶー・･'’.\- ]{1,50}$")
 _LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Latin}]")

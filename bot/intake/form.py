@@ -277,12 +277,9 @@ class IntakeForm:
         return self._invalid(turn)
 
     def _answer_question(self, turn: Turn) -> Answer:
-        """The policy's answer when the classifier knows the topic, else what
-        this question of the form is for."""
-        if (turn.intent in self.answerer.topics and turn.intent not in _NOT_DIGRESSIONS
-                and turn.confidence >= DIGRESSION_CONFIDENCE):
-            return self.answerer.answer(turn.intent, turn.entities)
-        return Answer(turn.slot, self.wording["help"][turn.slot])
+        """The policy's answer to a question asked mid-form, else what this
+        question of the form is for."""
+        return policy_answer(self.answerer, turn) or Answer(turn.slot, self.wording["help"][turn.slot])
 
     def _invalid(self, turn: Turn, kept: Optional[Mapping[str, Any]] = None) -> Step:
         """Re-ask with the hint; `kept` are other fields the answer did fill."""
@@ -372,6 +369,23 @@ class IntakeForm:
             return Step({CONFIRMED: None, FAILURES: 0}, [reply])
         updates = {CONFIRMED: True, FAILURES: 0, KNOWN_PHONE: request.phone, KNOWN_EMAIL: request.email}
         return Step({**updates, **self.end(OUTCOME_FILED).updates}, [reply])
+
+
+# A question asked in the middle of a form is answered from the clause its words
+# match this well (BM25, bot/policy/ranker.py) when the classifier was unsure.
+QUESTION_CLAUSE_SCORE = 3.0
+
+
+def policy_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
+    """The policy's answer to a question asked at a form step: the topic the
+    classifier is sure of, else the clause the question's words clearly match,
+    else None (the step explains itself instead)."""
+    if (turn.intent in answerer.topics and turn.intent not in _NOT_DIGRESSIONS
+            and turn.confidence >= DIGRESSION_CONFIDENCE):
+        return answerer.answer(turn.intent, turn.entities, text=turn.text)
+    ranked = answerer.ranker.rank(turn.text, limit=1)
+    topic = answerer.topic_of(ranked[0].ref) if ranked and ranked[0].score >= QUESTION_CLAUSE_SCORE else None
+    return answerer.clause(topic, ranked[0].ref) if topic else None
 
 
 def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) -> NewRequest:

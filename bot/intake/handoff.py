@@ -18,7 +18,7 @@ from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
 from bot.cases.tickets import InvalidRequest, reissue_code
 from bot.intake import fields
-from bot.intake.form import KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, yes_or_no
+from bot.intake.form import KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, policy_answer, yes_or_no
 from bot.intake.hearing import Act, hear
 from bot.policy.answers import Answer, Answerer, Button
 
@@ -73,8 +73,14 @@ class Handoff:
         return Answer(slot, text, buttons=buttons)
 
     def validate(self, turn: Turn) -> Step:
-        if hear(turn.text, turn.intent, turn.confidence).act == Act.CANCEL:
+        heard = hear(turn.text, turn.intent, turn.confidence)
+        if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
+        if heard.act == Act.QUESTION:
+            # 「何時から電話できますか」 while asked yes or no: answered, then asked again.
+            answered = policy_answer(self.answerer, turn)
+            if answered is not None:
+                return Step({turn.slot: None}, [answered, self.ask(turn.slot, turn.slots)])
         if turn.slot == CONFIRM:
             answer = yes_or_no(turn)
             if answer is not None:

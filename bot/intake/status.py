@@ -24,8 +24,8 @@ from bot.cases.db import CaseStore
 from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
 from bot.intake.form import (
-    DIGRESSION_CONFIDENCE, FAILURES, MAX_FAILURES, OUTCOME_HANDOFF, REQUESTED_SLOT, Step, Turn, as_clicked,
-    command_act, is_command, with_way_out,
+    FAILURES, MAX_FAILURES, OUTCOME_HANDOFF, REQUESTED_SLOT, Step, Turn, as_clicked,
+    command_act, is_command, policy_answer, with_way_out,
 )
 from bot.intake.hearing import Act, Heard, compact, hear
 from bot.policy.answers import Answer, Answerer
@@ -140,9 +140,7 @@ class StatusLookup:
         is; another question the policy's answer when the classifier knows the topic."""
         if _ABOUT_CREDENTIALS.search(compact(turn.text)):
             return Answer(turn.slot, self.wording["help"][turn.slot])
-        if turn.intent in self.answerer.topics and turn.confidence >= DIGRESSION_CONFIDENCE:
-            return self.answerer.answer(turn.intent, turn.entities)
-        return Answer(turn.slot, self.wording["help"][turn.slot])
+        return policy_answer(self.answerer, turn) or Answer(turn.slot, self.wording["help"][turn.slot])
 
     def _re_ask(self, turn: Turn, text: str) -> Step:
         """One more unusable answer. The third says, instead of the format again,

@@ -349,6 +349,7 @@ class Answerer:
             return
         if "代理人" in requesters:
             self._summarise(draft, proxy_node)
+            self._documents_list(draft, topic)
             return
         accepted = {
             document: node
@@ -368,12 +369,19 @@ class Answerer:
             node = self.focus(topic, text)
             if node is not None and node is not documents_node:
                 self._summarise(draft, node)
+                if node is proxy_node:
+                    self._documents_list(draft, topic)
                 return
             draft.say(topic["intro"])
-        draft.say(topic["any_of"].format(documents="、".join(
-            f"{child.number}{child.text}" for child in documents_node.children[:-1])))
-        draft.cite(documents_node.ref)
+        self._documents_list(draft, topic)
         draft.full_text = True
+
+    def _documents_list(self, draft: _Draft, topic: Mapping[str, Any]) -> None:
+        """「次のいずれかの書類…：①運転免許証、②…」: what 「①～④」 in a summary stands for."""
+        documents = self.policy["5.(2)"]
+        draft.say(topic["any_of"].format(documents="、".join(
+            f"{child.number}{child.text}" for child in documents.children[:-1])))
+        draft.cite(documents.ref)
 
     def _verification(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                       text: str) -> None:
@@ -381,6 +389,7 @@ class Answerer:
         draft.say(topic["reason"])
         draft.cite("5.(1)")
         self._summarise(draft, self.policy["5.(2)"])
+        self._documents_list(draft, self.topics["ask_documents"])
 
     def _fee(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
              text: str) -> None:
