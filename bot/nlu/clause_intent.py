@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY,
                                        TEXT)
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.component import PlainComponent
 from bot.nlu.noise import FALLBACK_INTENT
 from bot.policy.answers import Answerer, default_answerer
 
@@ -32,22 +30,12 @@ MIN_CLAUSE_SCORE = 2.0
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ClauseIntentClassifier(GraphComponent):
+class ClauseIntentClassifier(PlainComponent):
     """Replaces `nlu_fallback` by a topic that DIET and the clause ranker agree on
     (list it after FallbackClassifier in config.yml)."""
 
-    def __init__(self, answerer: Answerer) -> None:
-        self.answerer = answerer
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ClauseIntentClassifier":
-        return cls(default_answerer())
+    def __init__(self, answerer: Answerer | None = None) -> None:
+        self.answerer = answerer or default_answerer()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

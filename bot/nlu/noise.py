@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.component import PlainComponent
 from bot.text import normalize
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -75,19 +73,9 @@ def noise_kind(text: str) -> Optional[str]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class NoiseClassifier(GraphComponent):
+class NoiseClassifier(PlainComponent):
     """Sets `nlu_fallback` for messages `noise_kind` recognises (list it after
     FallbackClassifier in config.yml)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NoiseClassifier":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
