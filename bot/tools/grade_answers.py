@@ -46,8 +46,6 @@ ACTION_TOPICS = {
     # Last: it either starts a request (action_start_intake follows) or asks what was meant.
     "action_affirm_outside_question": "nlu_fallback",
 }
-# Answers that are not about a topic: the bot asked the customer to say more.
-_NOT_A_TOPIC = {"clarify": "nlu_fallback", "rephrase": "nlu_fallback"}
 START_TIMEOUT_S = 240
 
 
@@ -58,7 +56,7 @@ def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
     was meant."""
     for kind, data in events:
         if kind == "slot" and data.get("name") == "answer_topic" and data.get("value"):
-            return _NOT_A_TOPIC.get(data["value"], data["value"])
+            return data["value"]
     ran = {data.get("name") for kind, data in events if kind == "action"}
     for action, topic in ACTION_TOPICS.items():  # in the order of ACTION_TOPICS
         if action in ran:
