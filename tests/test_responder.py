@@ -77,6 +77,25 @@ def test_a_follow_up_is_answered_against_the_previous_topic(previous: str, follo
     assert reply.topic == previous and expected in reply.clauses
 
 
+@pytest.mark.parametrize(("previous", "clauses", "follow_up", "intent", "expected"), [
+    # the response-time clause of outsourcing, not the general 5.(4)
+    ("ask_outsourcing", ("6.(3)",), "何日くらい？", "ask_response_time", "6.(4)"),
+    # the outsourcing clause of the security section, not section 6
+    ("ask_security", ("4",), "委託先のほうも大丈夫なの？", "ask_outsourcing", "4.(3)"),
+])
+def test_a_follow_up_on_another_topic_gets_its_clause_within_the_previous_topic(
+        previous: str, clauses: tuple, follow_up: str, intent: str, expected: str) -> None:
+    reply, _ = ask(follow_up, intent, Context(previous, clauses))
+    assert reply.clauses == (expected,)
+
+
+def test_everything_after_an_answer_shows_the_whole_topic_not_only_its_clause() -> None:
+    first, _ = ask("市役所に情報を渡すことある？", "ask_third_party")
+    assert len(first.clauses) == 1
+    reply, text = ask("ぜんぶおしえて", "ask_more_detail", Context(first.topic, first.clauses))
+    assert all(POLICY[ref].text in text for ref in ("3.(1)", "3.(4)", "3.(5)"))
+
+
 def test_a_follow_up_with_an_entity_of_the_previous_topic_keeps_the_topic() -> None:
     reply, text = ask("訂正でもかかる？", "request_privacy_action", Context("ask_fee", ("5.(3)",)),
                       request_kind=["訂正"])

@@ -120,6 +120,16 @@ class Answerer:
         """The topic whose scope holds `ref` most closely (None outside every scope)."""
         return self._owner.get(ref)
 
+    def shared_clauses(self, intent: str, other: str) -> list[str]:
+        """The outermost refs that lie in the scopes of both topics (4.(3) is in
+        ask_security's 4 and in ask_outsourcing's own scope), in document order;
+        [] when the scopes do not meet or a topic has no scope."""
+        def covered(topic: str) -> set[str]:
+            return {node.ref for root in self.topics.get(topic, {}).get("scope", [])
+                    for node in subtree(self.policy[root])}
+        both = covered(intent) & covered(other)
+        return _outermost([node.ref for node in self.policy.walk() if node.ref in both])
+
     def clarify(self, ranked_intents: Sequence[str], text: str = "", limit: int = 3) -> Answer:
         """Offer the likeliest topics as buttons: first those of the clauses that
         best match `text`, then the intents in ranking order, completed from

@@ -59,6 +59,7 @@ _TAKES_DATA_ITEM = {"ask_purpose", "ask_definition"}
 _ELLIPTIC = re.compile(
     r"^(それ|その|そっち|そこ|これ|この|あれ|じゃあ?|では|なら|だったら|で、|あと|ちなみに|ってことは)"
     r"|(の場合|のばあい|場合|ばあい|でも|だと|なら|って|は|わ|も)[?？]?$"
+    r"|(のほう|の方)(も|は)"  # 「委託先のほうも大丈夫なの？」: the same question of another party
 )
 # 「全部教えて」「一覧で」: the whole text of the topic, not one clause.
 _EVERYTHING = re.compile(
@@ -108,7 +109,7 @@ class Responder:
 
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
-            return self._more_detail(context)
+            return self._more_detail(context, everything=bool(_EVERYTHING.search(normalize(message.text))))
         if _WHERE_TO_GO.search(normalize(message.text)):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
             # whatever the previous answer was about.
@@ -175,12 +176,25 @@ class Responder:
         node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
         if node is not None:
             return context.topic, node.ref
+        if message.intent in self.answerer.topics and message.intent != context.topic:
+            # 「何日くらい？」 after the outsourcing answer: of the response-time
+            # clauses, the one about outsourcing (6.(4)), not the general 5.(4).
+            shared = self.answerer.shared_clauses(message.intent, context.topic)
+            ranked = self.answerer.ranker.rank(message.text, within=shared, limit=1) if shared else []
+            if ranked:
+                return message.intent, ranked[0].ref
+            if len(shared) == 1:
+                return message.intent, shared[0]
         return message.intent, None
 
-    def _more_detail(self, context: Context) -> Reply:
+    def _more_detail(self, context: Context, everything: bool = False) -> Reply:
+        """「もっと詳しく」: the full text of what the previous answer summarised;
+        「ぜんぶおしえて」 (`everything`): the whole of the previous topic."""
         if not context.topic or context.topic not in self.answerer.topics:
             answer = self.answerer.no_previous_answer()
             return Reply((answer,), answer.topic, ())
+        if everything and context.topic != "ask_request_procedure":
+            return self._reply(self.answerer.answer(context.topic, {}, _remembered(context), full=True))
         if context.topic == "ask_request_procedure":
             kinds = [context.request_kind] if context.request_kind else []
             return self._reply(self.answerer.procedure_steps(kinds))
