@@ -8,6 +8,7 @@ import pytest
 from bot.nlu.noise import noise_kind
 from bot.policy.answers import Answerer, load_wording
 from bot.policy.document import load_policy
+from bot.policy.lemmas import lemmas
 from bot.policy.ranker import ClauseRanker
 from bot.policy.responder import Context, Message, Responder, is_elliptic, questions
 from bot.policy.tone import Tone, tone_of
@@ -26,9 +27,18 @@ RANKER = ClauseRanker(POLICY)
     ("マイナンバーカードは使えますか", "5.(2)④"),
     ("漏れたら総務省に言うの？", "10.(1)③"),
     ("業者に渡すときは紙ですか", "6.(2)"),
+    # a negated word is its own token: not 10.(1)② (公表します)
+    ("漏洩を公表しないこともあるの？", "10.(2)"),
 ])
 def test_the_ranker_finds_the_clause_a_customer_means(text: str, expected: str) -> None:
     assert RANKER.rank(text, limit=1)[0].ref == expected
+
+
+def test_negation_is_kept_with_the_word_it_negates() -> None:
+    assert lemmas("公表しないケース") == ["公表", "公表ない", "ケース"]
+    assert "提供ない" in lemmas("提供いたしません")
+    # 「もらえない」 negates もらう, not 開示: no negated 開示
+    assert lemmas("電話で開示してもらえないの？") == ["電話", "開示"]
 
 
 def test_the_ranker_stays_within_the_scope_it_is_given() -> None:

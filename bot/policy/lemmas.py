@@ -38,14 +38,33 @@ _STOP = {
     "お", "ご", "御", "的", "等", "など", "ちょっと", "教える", "知る", "聞く",
 }
 
+# Negating auxiliaries (ない, ません's ん, ず) and what may stand between them and
+# the word they negate (「公表しない」「提供いたしません」「開示されない」).
+_NEGATION = {"ない", "ず", "ぬ"}
+_BRIDGE = {"為る", "する", "出来る", "できる", "れる", "られる", "せる", "させる", "致す", "いたす", "ます"}
+# A negated word is one more token: 「公表しない」 meets 10.(2)'s 「公表しない」, not
+# every clause that says 公表.
+NEGATED = "{}ない"
+
+
 def lemmas(text: str) -> list[str]:
-    """The content-word lemmas of `text`, in order, repeats kept (BM25 counts them).
+    """The content-word lemmas of `text`, in order, repeats kept (BM25 counts them);
+    a negated word also gives NEGATED (「公表しない」→ 公表, 公表ない).
 
     `text` may be anything a customer types; an empty or symbol-only text gives [].
     """
     result: list[str] = []
+    negatable: str | None = None  # the last content word, while only bridges follow it
     for morpheme in morphemes(text):
         pos = morpheme.part_of_speech()
+        if pos[0] == "助動詞" and morpheme.normalized_form() in _NEGATION:
+            if negatable:
+                result.append(NEGATED.format(negatable))
+            negatable = None
+            continue
+        if morpheme.normalized_form() in _BRIDGE:
+            continue
+        negatable = None
         if pos[0] not in _CONTENT_POS or (pos[0] == "名詞" and pos[1] == "数詞"):
             continue
         units = [morpheme]
@@ -61,6 +80,8 @@ def lemmas(text: str) -> list[str]:
             if lemma.isascii() and not (lemma.isalnum() and len(lemma) > 1):
                 continue
             result.append(lemma)
+            if unit is morpheme:
+                negatable = lemma
     return result
 
 
