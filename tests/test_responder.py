@@ -140,6 +140,11 @@ def test_an_angry_question_is_met_as_a_complaint_with_the_clause_and_a_person() 
 @pytest.mark.parametrize(("text", "tone"), [
     ("ふざけんな、勝手に使うな", Tone.ANGRY),
     ("最低な会社だな！！", Tone.ANGRY),
+    ("返事がまだ来ない。いつまで待たせる気ですか", Tone.ANGRY),
+    ("見るだけで金取るとか、ぼったくりかよ", Tone.ANGRY),
+    ("ちゃんと管理してるんだろうな？", Tone.ANGRY),
+    ("対応が最悪でした", Tone.ANGRY),
+    ("最新のポリシーはどこで読めますか", Tone.NEUTRAL),
     ("情報が漏れていないか心配で夜も眠れません", Tone.WORRIED),
     ("年寄りなのでよくわからないのですが", Tone.WORRIED),
     ("削除の手続きを教えてください", Tone.NEUTRAL),
