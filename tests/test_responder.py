@@ -123,6 +123,13 @@ def test_two_questions_get_two_cited_answers() -> None:
     assert "5.(3)" in reply.answers[0].citations and "3.(5)" in reply.answers[1].citations
 
 
+def test_a_second_question_gets_its_topics_own_answer() -> None:
+    reply, _ = ask("開示ってお金かかりますか？あと、持っていく身分証は何がいいですか？", "ask_fee",
+                   request_kind=["開示"])
+    assert [a.topic for a in reply.answers] == ["ask_fee", "ask_documents"]
+    assert "運転免許証" in reply.answers[1].text
+
+
 def test_anger_gets_an_apology_first_and_the_right_to_act() -> None:
     reply, text = ask("勝手に俺の情報使いやがって、ふざけんな。全部消せ", "complain", request_kind=["削除"])
     assert text.startswith("ご不快な思いをおかけし")

@@ -137,7 +137,7 @@ class Responder:
         text = message.text
         second: Optional[Answer] = None
         if len(parts) == 2:
-            text, second = self._split(intent, parts)
+            text, second = self._split(intent, parts, message.entities)
         first = self.answerer.answer(intent, message.entities, remembered, text,
                                      full=bool(_EVERYTHING.search(message.text)), lead=lead)
         return self._reply(first, second)
@@ -202,8 +202,10 @@ class Responder:
 
     # -- two questions --------------------------------------------------------
 
-    def _split(self, intent: str, parts: Sequence[str]) -> tuple[str, Optional[Answer]]:
-        """Which part `intent` answers (its text), and the answer to the other part."""
+    def _split(self, intent: str, parts: Sequence[str], entities: Entities) -> tuple[str, Optional[Answer]]:
+        """Which part `intent` answers (its text), and the answer to the other part
+        (in its topic's own shape where it has one: 「身分証は何がいい？」 gets the
+        list of documents, not 5.(2)'s summary)."""
         ranker = self.answerer.ranker
         best = [ranker.rank(part, limit=1) for part in parts]
         owners = [self.answerer.topic_of(ranked[0].ref) if ranked else None for ranked in best]
@@ -215,6 +217,8 @@ class Responder:
         if topic is None or topic == intent:
             return " ".join(parts), None
         lead = self.answerer.wording["second_question"]
+        if self.answerer.renders_itself(topic):
+            return parts[main], self.answerer.answer(topic, entities, {}, parts[other], lead=lead)
         return parts[main], self.answerer.clause(topic, best[other][0].ref, lead=lead)
 
     # -- assembling ---------------------------------------------------------
