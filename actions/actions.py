@@ -96,6 +96,28 @@ class ActionAnswerQuestion(Action):
         return answer_with(dispatcher, RESPONDER.respond(message_of(tracker), context_of(tracker)))
 
 
+class ActionOutsideForm(Action):
+    """A cancel or a form answer when no form is running. A question that leans
+    on the previous answer (「それってやめてもらえる？」 read as cancel,
+    「本人の同意なしで？」 read as a form answer) is answered against it;
+    anything else gets the intent's usual response."""
+
+    RESPONSES = {"cancel": "utter_anything_else", "inform": "utter_inform_out_of_form"}
+
+    def name(self) -> Text:
+        return "action_outside_form"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        message = message_of(tracker)
+        reply = RESPONDER.follow_up(message, context_of(tracker))
+        if reply is not None:
+            return answer_with(dispatcher, reply)
+        dispatcher.utter_message(response=self.RESPONSES.get(message.intent, "utter_anything_else"))
+        return []
+
+
 class ActionAskWhichTopic(_AnswerAction):
     """First stage of the two-stage fallback: the likely topics as buttons; for
     a message that is no words at all (bot/nlu/noise.py), a request to rephrase."""
