@@ -123,6 +123,19 @@ def test_two_questions_get_two_cited_answers() -> None:
     assert "5.(3)" in reply.answers[0].citations and "3.(5)" in reply.answers[1].citations
 
 
+@pytest.mark.parametrize(("text", "kinds", "topic", "clause"), [
+    # a step of the request with a topic of its own: the documents of 5.(2), all four
+    ("開示請求のときに必要な書類を教えてください", ["開示"], "ask_documents", "5.(2)"),
+    ("削除の請求って結果はいつ連絡くる？", ["削除"], "ask_response_time", "5.(4)"),
+    # 第三者 also occurs in 5.(1)①, a refusal ground, which is no step of the procedure
+    ("第三者への提供を止めてもらう請求ってできますか", [], "ask_request_procedure", "5.(1)"),
+])
+def test_a_procedure_question_about_one_step_gets_that_step(text: str, kinds: list, topic: str,
+                                                            clause: str) -> None:
+    reply, _ = ask(text, "ask_request_procedure", **({"request_kind": kinds} if kinds else {}))
+    assert reply.topic == topic and reply.clauses[0] == clause
+
+
 def test_a_second_question_gets_its_topics_own_answer() -> None:
     reply, _ = ask("開示ってお金かかりますか？あと、持っていく身分証は何がいいですか？", "ask_fee",
                    request_kind=["開示"])

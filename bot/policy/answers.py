@@ -37,6 +37,10 @@ MORE_DETAIL = "/ask_more_detail"
 FILE_REQUEST = "/request_privacy_action"
 CONTACT = "/ask_contact"
 HUMAN = "/ask_human"
+PROCEDURE = "ask_request_procedure"
+# The steps of a request that have a topic of their own (5.(2), 5.(3), 5.(4)):
+# a procedure question about one of them is answered by that topic.
+PROCEDURE_STEPS = {"ask_documents", "ask_fee", "ask_response_time", "ask_verification_reason"}
 # A complaint is answered with the clause it is about when its words match one this well (BM25).
 COMPLAINT_CLAUSE_MIN_SCORE = 3.0
 # The ranker picks a clause within a topic when its BM25 score is at least
@@ -173,6 +177,8 @@ class Answerer:
         whole text of the topic instead of the clause asked about; `lead` is a
         first line said before everything (an apology, a reassurance).
         """
+        if intent == PROCEDURE and not full:
+            intent = self._part_of_procedure(text)
         topic = self.topics[intent]
         draft = _Draft(contact=bool(topic.get("contact")))
         draft.say(lead)
@@ -186,6 +192,15 @@ class Answerer:
             draft.say(self.wording["form_not_published"])
             draft.contact = True
         return self._finish(intent, draft)
+
+    def _part_of_procedure(self, text: str) -> str:
+        """The topic of the step of a request that a procedure question asks
+        about (「開示請求に必要な書類は？」: the documents of 5.(2), whatever the
+        kind), else the procedure itself. Refusal grounds (5.(1)①–⑦) are no
+        step: 「第三者への提供を止めてもらう請求」 mentions 第三者 as 5.(1)① does."""
+        node = self.focus(self.topics[PROCEDURE], text)
+        owner = self.topic_of(node.ref) if node is not None else None
+        return owner if owner in PROCEDURE_STEPS else PROCEDURE
 
     def renders_itself(self, intent: str) -> bool:
         """Whether `intent` has an answer of its own shape (the fee of a kind, a
@@ -231,8 +246,16 @@ class Answerer:
         if not ranked or ranked[0].score < MIN_FOCUS_SCORE:
             return None
         if len(ranked) > 1 and ranked[0].score < FOCUS_MARGIN * ranked[1].score:
-            return None  # two clauses fit about as well: the topic's overview answers both
+            # Two clauses fit about as well: items of one node (「必要な書類は？」 fits
+            # each of 5.(2)①–④) are answered by that node, else by the topic's overview.
+            parent = self.policy.parent(ranked[0].ref)
+            if parent is not None and parent is self.policy.parent(ranked[1].ref) and self._in_scope(topic, parent):
+                return parent
+            return None
         return self.policy[ranked[0].ref]
+
+    def _in_scope(self, topic: Mapping[str, Any], node: Node) -> bool:
+        return any(node in subtree(self.policy[root]) for root in topic.get("scope", []))
 
     def _general(self, draft: _Draft, topic: Mapping[str, Any], _: Entities, __: Entities, text: str) -> None:
         """The clause asked about, else the first node of the topic's scope, summarised."""
@@ -437,13 +460,6 @@ class Answerer:
         here; documents, fee and result are one button away (「原文を見る」
         shows all steps)."""
         kinds = self._kinds(entities)
-        node = self.focus(topic, text)
-        if not kinds and node is not None and node.ref not in ("5", "5.(1)"):
-            owner = self.topic_of(node.ref)
-            if owner and owner != "ask_request_procedure":
-                # 「開示請求に何が必要？」: the clause of another part of section 5.
-                self._summarise(draft, node)
-                return
         request = self.policy["5.(1)"]
         draft.say(*(topic["meanings"][kind] for kind in kinds))
         draft.say(topic["short"].format(kind="・".join(kinds)) if kinds else topic["short_any"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import yaml
 
@@ -59,6 +59,7 @@ class Policy:
         self.company: str = raw["company"]
         self.sections: tuple[Node, ...] = tuple(_build(s, "") for s in raw["sections"])
         self._by_ref = {node.ref: node for node in self.walk()}
+        self._parent = {child.ref: node for node in self.walk() for child in node.children}
 
     def walk(self) -> Iterator[Node]:
         """Every node, in document order."""
@@ -67,6 +68,10 @@ class Policy:
             node = stack.pop()
             yield node
             stack.extend(reversed(node.children))
+
+    def parent(self, ref: str) -> Optional[Node]:
+        """The node that holds `ref` (「5.(2)」 for 「5.(2)④」); None for a section."""
+        return self._parent.get(ref)
 
     def __getitem__(self, ref: str) -> Node:
         try:
