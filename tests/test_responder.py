@@ -92,11 +92,23 @@ def test_a_follow_up_is_answered_against_the_previous_topic(previous: str, follo
     ("ask_outsourcing", ("6.(3)",), "何日くらい？", "ask_response_time", "6.(4)"),
     # the outsourcing clause of the security section, not section 6
     ("ask_security", ("4",), "委託先のほうも大丈夫なの？", "ask_outsourcing", "4.(3)"),
+    # a question of its own that fits the shared clause
+    ("ask_outsourcing", ("6.(3)",), "だめだった時は理由も教えてくれる？", "ask_response_time", "6.(4)"),
 ])
 def test_a_follow_up_on_another_topic_gets_its_clause_within_the_previous_topic(
         previous: str, clauses: tuple, follow_up: str, intent: str, expected: str) -> None:
     reply, _ = ask(follow_up, intent, Context(previous, clauses))
     assert reply.clauses == (expected,)
+
+
+def test_what_for_after_a_data_item_gives_the_purposes_of_that_item() -> None:
+    reply, text = ask("それは何のため？", "ask_verification_reason", Context("ask_definition", ("1.(1)",), None, "口座番号"))
+    assert reply.topic == "ask_purpose" and text.startswith("口座番号") and "2.(3)①" in reply.clauses
+
+
+def test_a_question_of_its_own_after_an_answer_is_not_bent_to_it() -> None:
+    reply, _ = ask("本人確認書類は何が必要ですか", "ask_documents", Context("ask_outsourcing", ("6.(3)",)))
+    assert reply.topic == "ask_documents" and reply.clauses == ("5.(2)",)
 
 
 def test_everything_after_an_answer_shows_the_whole_topic_not_only_its_clause() -> None:

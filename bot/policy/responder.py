@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
-from bot.policy.answers import HUMAN, Answer, Answerer, Button, Entities
+from bot.policy.answers import HUMAN, MIN_FOCUS_SCORE, Answer, Answerer, Button, Entities
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
 
@@ -54,7 +54,10 @@ _TOPIC_ENTITIES = {
     "ask_definition": {"data_item"},
 }
 # Topics whose answer depends on a data item (1.(1)) the customer named before.
-_TAKES_DATA_ITEM = {"ask_purpose", "ask_definition"}
+PURPOSE_TOPIC = "ask_purpose"
+_TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
+# 「何のため？」「なんで使うの？」: what a remembered data item is used for.
+_WHAT_FOR = re.compile(r"何の?ため|なんのため|何に使|なにに使|なんに使|使い道|用途|目的")
 # Openings and endings that lean on what was said before.
 _ELLIPTIC = re.compile(
     r"^(それ|その|そっち|そこ|これ|この|あれ|じゃあ?|では|なら|だったら|で、|あと|ちなみに|ってことは)"
@@ -128,10 +131,7 @@ class Responder:
             return self._complaint(message)
         lead = self._lead(tone)
         remembered = _remembered(context)
-        if (context.data_item and not message.entities.get("data_item") and is_elliptic(message.text)
-                and message.intent in _TAKES_DATA_ITEM):
-            # 「それは何のため？」 after 「口座番号も個人情報？」: the purpose of 口座番号.
-            message = replace(message, entities={**message.entities, "data_item": [context.data_item]})
+        message = _with_data_item(message, context, message.intent)
         intent = message.intent
         parts = questions(message.text)
         text = message.text
@@ -162,28 +162,33 @@ class Responder:
             return self._reply(self.answerer.clause(owner, ref, lead=lead))
         # 「訂正でもかかる？」「いくら？」「例外ってあるの？」: the same topic again,
         # answered for what this message asks (its entities and words).
-        return self._reply(self.answerer.answer(topic, message.entities, _remembered(context), message.text,
-                                                lead=lead))
+        return self._reply(self.answerer.answer(topic, _with_data_item(message, context, topic).entities,
+                                                _remembered(context), message.text, lead=lead))
 
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
         """The topic to answer and, for a follow-up, the clause it asks about."""
         if not context.topic or context.topic not in self.answerer.topics:
             return message.intent, None
-        if not is_elliptic(message.text, message.confidence):
-            return message.intent, None
-        if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
-            return context.topic, None
-        node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
-        if node is not None:
-            return context.topic, node.ref
+        elliptic = is_elliptic(message.text, message.confidence)
+        if elliptic:
+            if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
+                return context.topic, None
+            if context.data_item and not message.entities.get("data_item") and _WHAT_FOR.search(
+                    normalize(message.text)):
+                # 「それは何のため？」 after 「口座番号も個人情報？」: the purposes of 口座番号.
+                return PURPOSE_TOPIC, None
+            node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
+            if node is not None:
+                return context.topic, node.ref
         if message.intent in self.answerer.topics and message.intent != context.topic:
-            # 「何日くらい？」 after the outsourcing answer: of the response-time
-            # clauses, the one about outsourcing (6.(4)), not the general 5.(4).
+            # 「何日くらい？」「断られたら理由も教えてくれる？」 after the outsourcing
+            # answer: of the response-time clauses, the one about outsourcing
+            # (6.(4)), not the general 5.(4). A question of its own must fit it.
             shared = self.answerer.shared_clauses(message.intent, context.topic)
             ranked = self.answerer.ranker.rank(message.text, within=shared, limit=1) if shared else []
-            if ranked:
+            if ranked and (elliptic or ranked[0].score >= MIN_FOCUS_SCORE):
                 return message.intent, ranked[0].ref
-            if len(shared) == 1:
+            if elliptic and len(shared) == 1:
                 return message.intent, shared[0]
         return message.intent, None
 
@@ -243,6 +248,15 @@ class Responder:
     def _reply(first: Answer, second: Optional[Answer] = None) -> Reply:
         answers = (first,) if second is None else (first, second)
         return Reply(answers, first.topic, first.citations)
+
+
+def _with_data_item(message: Message, context: Context, topic: str) -> Message:
+    """`message` with the data item named before, when it leans on it: 「それは
+    何のため？」 after 「口座番号も個人情報？」 asks about 口座番号."""
+    if (context.data_item and not message.entities.get("data_item") and topic in _TAKES_DATA_ITEM
+            and is_elliptic(message.text)):
+        return replace(message, entities={**message.entities, "data_item": [context.data_item]})
+    return message
 
 
 def _remembered(context: Context) -> Entities:
