@@ -38,6 +38,7 @@ FILE_REQUEST = "/request_privacy_action"
 CONTACT = "/ask_contact"
 HUMAN = "/ask_human"
 PROCEDURE = "ask_request_procedure"
+COMPLAIN = "complain"
 # The steps of a request that have a topic of their own (5.(2), 5.(3), 5.(4)):
 # a procedure question about one of them is answered by that topic.
 PROCEDURE_STEPS = {"ask_documents", "ask_fee", "ask_response_time", "ask_verification_reason"}
@@ -511,7 +512,11 @@ class Answerer:
         draft = _Draft()
         draft.say(lead)
         self._complain(draft, topic, entities, text, about)
-        return self._finish("complain", draft)
+        # An angry question stays a question of its topic (a follow-up such as
+        # 「訂正でもかかる？」 goes on from it); one that names a right to use is
+        # a complaint, after which a 「はい」 files that request.
+        asked = about if about in self.topics and about != COMPLAIN and not draft.kinds else COMPLAIN
+        return self._finish(asked, draft)
 
     def _complaint(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
                    text: str) -> None:
