@@ -128,6 +128,8 @@ class ActionAskWhichTopic(_AnswerAction):
         noise = tracker.latest_message.get(NOISE)
         if noise == "foreign":
             return ANSWERER.foreign_language()
+        if noise == "waiting":
+            return ANSWERER.waiting()
         if noise:
             return ANSWERER.rephrase()
         ranking = tracker.latest_message.get("intent_ranking", [])

@@ -5,8 +5,9 @@ check_status (0.66). `NoiseClassifier` runs after the intent classifiers and the
 FallbackClassifier and, for a keyboard mash, a run of one character, symbols or
 emoji only, or a message in another language, replaces the intent with
 `nlu_fallback` (confidence 1.0) and records why in the parse data as
-`noise` ("mash", "repeat", "symbols" or "foreign"). The two-stage fallback then
-asks the customer to rephrase (in both languages for "foreign").
+`noise` ("mash", "repeat", "symbols", "foreign" or "waiting"). The two-stage
+fallback then asks the customer to rephrase (in both languages for "foreign";
+for "waiting" it says to take their time).
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ _CHINESE = re.compile(r"[们这个么吗请删说话问题没对时会为经过�
 _VOWELS = set("aeiouAEIOU")
 # Short Japanese answers made of few distinct characters, which are not noise.
 _SHORT_WORDS = {"いいえ", "いえいえ", "ううん", "はいはい", "いいよ", "いや", "うんうん", "ええ"}
+# Hesitation and "wait a moment" with nothing else (「ちょっと待って」「えーっと」
+# 「あのー、少々お待ちください」): the customer is not asking anything yet.
+# (matched after _PAUSES dropped spaces, punctuation and long-vowel marks: 「えーっと」 is えっと)
+_HESITATION = r"(?:えっと|ええと|えと|あの|あのう|んん|ちょっと|少々|少し|しばらく|一旦|いったん)"
+_WAIT = (r"(?:(?:待|ま)って(?:ください|下さい|くれ|ね|て)?|お待ちください|お待ち下さい|考え(?:ます|中|させて(?:ください)?)"
+         r"|確認します|調べます|探します)")
+_WAITING = re.compile(rf"(?:{_HESITATION}+{_WAIT}?|{_WAIT})")
+_PAUSES = re.compile(r"[\s、。,.!?！？…・ー〜~]+")
 
 
 def noise_kind(text: str) -> Optional[str]:
@@ -47,7 +56,8 @@ def noise_kind(text: str) -> Optional[str]:
     "symbols": nothing but punctuation, symbols or emoji; "repeat": one
     character over and over (「ああああ」「www」); "mash": Latin letters
     without vowels typed with or without kana (「あｓｄｆｇｈｊｋ」); "foreign":
-    English, Chinese or Korean without Japanese kana.
+    English, Chinese or Korean without Japanese kana; "waiting": hesitation or
+    a request to wait and nothing else (「ちょっと待って」「えーっと」).
     """
     folded = normalize(text).replace(" ", "")
     letters = [ch for ch in folded if unicodedata.category(ch)[0] in "LN"]
@@ -69,6 +79,8 @@ def noise_kind(text: str) -> Optional[str]:
     words = [word.lower() for word in _LATIN_WORD.findall(normalize(text))]
     if words and not _KANA.search(core) and not _KANJI.search(core) and _ENGLISH & set(words):
         return "foreign"
+    if _WAITING.fullmatch(_PAUSES.sub("", folded)):
+        return "waiting"
     return None
 
 
@@ -78,6 +90,9 @@ class NoiseClassifier(PlainComponent):
     FallbackClassifier in config.yml)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
+        """The same messages, changed in place: for noise, `intent` becomes
+        `{name: nlu_fallback, confidence: 1.0}` (the ranking is left as DIET gave
+        it) and `noise` (in the parse output) the kind; other messages untouched."""
         for message in messages:
             kind = noise_kind(message.get(TEXT) or "")
             if kind is None:

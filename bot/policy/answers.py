@@ -156,6 +156,10 @@ class Answerer:
     def rephrase(self) -> Answer:
         return Answer("rephrase", self.wording["rephrase"])
 
+    def waiting(self) -> Answer:
+        """「ちょっと待って」 and nothing else: the customer may take their time."""
+        return Answer("rephrase", self.wording["waiting"])
+
     def foreign_language(self) -> Answer:
         """A message not in Japanese: the same request to rephrase, in both languages."""
         return Answer("rephrase", self.wording["foreign"].format(**self.policy.fact("11", "contact")))
