@@ -101,6 +101,14 @@ def test_a_follow_up_on_another_topic_gets_its_clause_within_the_previous_topic(
     assert reply.clauses == (expected,)
 
 
+@pytest.mark.parametrize(("previous", "kind"), [("ask_purpose", "利用停止"), ("ask_third_party", "第三者提供の停止")])
+def test_asking_to_stop_what_was_just_explained_offers_the_request_that_stops_it(previous: str, kind: str) -> None:
+    reply, text = ask("それってやめてもらえる？", "cancel", Context(previous, ("2.(3)",)))
+    assert reply.topic == "ask_request_procedure" and f"「{kind}」" in text
+    assert any(button.payload == f'/request_privacy_action{{"request_kind":"{kind}"}}'
+               for button in reply.answers[0].buttons)
+
+
 def test_what_for_after_a_data_item_gives_the_purposes_of_that_item() -> None:
     reply, text = ask("それは何のため？", "ask_verification_reason", Context("ask_definition", ("1.(1)",), None, "口座番号"))
     assert reply.topic == "ask_purpose" and text.startswith("口座番号") and "2.(3)①" in reply.clauses

@@ -56,6 +56,10 @@ _TOPIC_ENTITIES = {
 # Topics whose answer depends on a data item (1.(1)) the customer named before.
 PURPOSE_TOPIC = "ask_purpose"
 _TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
+PROCEDURE_TOPIC = "ask_request_procedure"
+# Asking to stop something (「やめてもらえる？」「使わないでほしい」).
+_STOP_ASKED = re.compile(
+    r"やめ|止め|とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
 # 「何のため？」「なんで使うの？」: what a remembered data item is used for.
 _WHAT_FOR = re.compile(r"何の?ため|なんのため|何に使|なにに使|なんに使|使い道|用途|目的")
 # Openings and endings that lean on what was said before.
@@ -148,10 +152,15 @@ class Responder:
         """The reply when `message` leans on the previous answer (its topic, a
         clause of it, or an entity its answer uses), else None: the message is
         a question of its own. Also used when the NLU was unsure of the intent."""
+        lead = self._lead(tone_of(message.text))
+        kind = self._stop_kind(message, context)
+        if kind is not None:
+            # 「それってやめてもらえる？」 after the purposes: the request that stops it.
+            return self._reply(self.answerer.answer(PROCEDURE_TOPIC, {"request_kind": [kind]}, {}, message.text,
+                                                    lead=lead))
         topic, ref = self._resolve(message, context)
         if ref is None and topic == message.intent:
             return None
-        lead = self._lead(tone_of(message.text))
         if ref is not None and ref not in context.clauses:
             # 「だいりにんのばあいわ？」 after the procedure: 5.(2)⑤ is the documents' clause.
             owner = self.answerer.topic_of(ref) or topic
@@ -164,6 +173,15 @@ class Responder:
         # answered for what this message asks (its entities and words).
         return self._reply(self.answerer.answer(topic, _with_data_item(message, context, topic).entities,
                                                 _remembered(context), message.text, lead=lead))
+
+    def _stop_kind(self, message: Message, context: Context) -> Optional[str]:
+        """The request kind that stops what the previous answer described, when
+        `message` leans on it asking to stop it; else None."""
+        spec = self.answerer.topics.get(context.topic or "", {})
+        if ("stop_kind" not in spec or message.entities.get("request_kind")
+                or not is_elliptic(message.text, message.confidence)):
+            return None
+        return spec["stop_kind"] if _STOP_ASKED.search(normalize(message.text)) else None
 
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
         """The topic to answer and, for a follow-up, the clause it asks about."""
