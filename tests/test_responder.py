@@ -98,7 +98,8 @@ def test_a_follow_up_is_answered_against_the_previous_topic(previous: str, follo
 def test_a_follow_up_on_another_topic_gets_its_clause_within_the_previous_topic(
         previous: str, clauses: tuple, follow_up: str, intent: str, expected: str) -> None:
     reply, _ = ask(follow_up, intent, Context(previous, clauses))
-    assert reply.clauses == (expected,)
+    # remembered as the previous topic: the next follow-up stays in its thread
+    assert reply.clauses == (expected,) and reply.topic == previous
 
 
 @pytest.mark.parametrize(("previous", "kind"), [("ask_purpose", "利用停止"), ("ask_third_party", "第三者提供の停止")])

@@ -158,9 +158,13 @@ class Responder:
             # 「それってやめてもらえる？」 after the purposes: the request that stops it.
             return self._reply(self.answerer.answer(PROCEDURE_TOPIC, {"request_kind": [kind]}, {}, message.text,
                                                     lead=lead))
-        topic, ref = self._resolve(message, context)
+        topic, ref, in_thread = self._resolve(message, context)
         if ref is None and topic == message.intent:
             return None
+        if ref is not None and in_thread:
+            # A clause both topics share, asked in the previous topic's thread
+            # (「何日くらい？」 about outsourcing): answered and remembered as that topic.
+            return self._reply(self.answerer.clause(topic, ref, lead=lead))
         if ref is not None and ref not in context.clauses:
             # 「だいりにんのばあいわ？」 after the procedure: 5.(2)⑤ is the documents' clause.
             owner = self.answerer.topic_of(ref) or topic
@@ -183,21 +187,23 @@ class Responder:
             return None
         return spec["stop_kind"] if _STOP_ASKED.search(normalize(message.text)) else None
 
-    def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str]]:
-        """The topic to answer and, for a follow-up, the clause it asks about."""
+    def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str], bool]:
+        """The topic to answer, for a follow-up the clause it asks about, and
+        whether that clause is one the previous topic shares with the message's
+        own (answered in the previous topic's thread)."""
         if not context.topic or context.topic not in self.answerer.topics:
-            return message.intent, None
+            return message.intent, None, False
         elliptic = is_elliptic(message.text, message.confidence)
         if elliptic:
             if _TOPIC_ENTITIES.get(context.topic, set()) & set(message.entities):
-                return context.topic, None
+                return context.topic, None, False
             if context.data_item and not message.entities.get("data_item") and _WHAT_FOR.search(
                     normalize(message.text)):
                 # 「それは何のため？」 after 「口座番号も個人情報？」: the purposes of 口座番号.
-                return PURPOSE_TOPIC, None
+                return PURPOSE_TOPIC, None, False
             node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
             if node is not None:
-                return context.topic, node.ref
+                return context.topic, node.ref, False
         if message.intent in self.answerer.topics and message.intent != context.topic:
             # 「何日くらい？」「断られたら理由も教えてくれる？」 after the outsourcing
             # answer: of the response-time clauses, the one about outsourcing
@@ -205,10 +211,10 @@ class Responder:
             shared = self.answerer.shared_clauses(message.intent, context.topic)
             ranked = self.answerer.ranker.rank(message.text, within=shared, limit=1) if shared else []
             if ranked and (elliptic or ranked[0].score >= MIN_FOCUS_SCORE):
-                return message.intent, ranked[0].ref
+                return context.topic, ranked[0].ref, True
             if elliptic and len(shared) == 1:
-                return message.intent, shared[0]
-        return message.intent, None
+                return context.topic, shared[0], True
+        return message.intent, None, False
 
     def _more_detail(self, context: Context, everything: bool = False) -> Reply:
         """「もっと詳しく」: the full text of what the previous answer summarised;
