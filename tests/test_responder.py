@@ -98,8 +98,14 @@ def test_a_follow_up_is_answered_against_the_previous_topic(previous: str, follo
 def test_a_follow_up_on_another_topic_gets_its_clause_within_the_previous_topic(
         previous: str, clauses: tuple, follow_up: str, intent: str, expected: str) -> None:
     reply, _ = ask(follow_up, intent, Context(previous, clauses))
-    # remembered as the previous topic: the next follow-up stays in its thread
-    assert reply.clauses == (expected,) and reply.topic == previous
+    assert reply.clauses == (expected,)
+
+
+def test_a_shared_clause_keeps_the_thread_of_the_previous_topic() -> None:
+    first, _ = ask("だめだった時は理由も教えてくれる？", "ask_response_time", Context("ask_outsourcing", ("6.(3)",)))
+    assert first.topic == "ask_outsourcing"
+    second, _ = ask("何日くらい？", "ask_response_time", Context(first.topic, first.clauses))
+    assert second.clauses == ("6.(4)",)
 
 
 @pytest.mark.parametrize(("previous", "kind"), [("ask_purpose", "利用停止"), ("ask_third_party", "第三者提供の停止")])
