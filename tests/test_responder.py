@@ -163,6 +163,23 @@ def test_a_procedure_question_about_one_step_gets_that_step(text: str, kinds: li
     assert reply.topic == topic and reply.clauses[0] == clause
 
 
+@pytest.mark.parametrize(("text", "intent", "what"), [
+    ("窓口の受付時間って決まってますか？土日もやってる？", "ask_contact", "受付時間"),
+    ("個人情報保護管理者って誰？名前と役職を教えて", "ask_security", "氏名"),
+    ("委託してる会社ってどこ？社名が知りたい", "ask_outsourcing", "会社名"),
+    ("「当社の掲示板」ってどこにあるんですか？", "ask_policy_change", "掲示板"),
+])
+def test_what_the_policy_does_not_state_is_said_so_with_the_contact_point(text: str, intent: str,
+                                                                         what: str) -> None:
+    _, answer = ask(text, intent)
+    assert f"{what}" in answer and "記載されていません" in answer and "0428-32-1351" in answer
+
+
+def test_a_plain_question_is_not_told_that_something_is_unstated() -> None:
+    _, answer = ask("電話番号を教えて", "ask_contact")
+    assert "記載されていません" not in answer
+
+
 def test_a_second_question_gets_its_topics_own_answer() -> None:
     reply, _ = ask("開示ってお金かかりますか？あと、持っていく身分証は何がいいですか？", "ask_fee",
                    request_kind=["開示"])

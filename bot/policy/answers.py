@@ -25,6 +25,7 @@ import yaml
 from bot.policy.document import Node, Policy, load_policy
 from bot.policy.ranker import ClauseRanker, subtree
 from bot.settings import CompanySettings
+from bot.text import normalize
 
 ANSWERS_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "answers.yml"
 
@@ -107,6 +108,8 @@ class Answerer:
         self.settings = settings
         self.ranker = ranker or ClauseRanker(policy)
         self._owner = _owners(policy, self.topics)
+        self._unstated = [{"what": fact["what"], "asked": re.compile(fact["asked"])}
+                          for fact in wording.get("unstated", [])]
         self._special: dict[str, Renderer] = {
             "ask_definition": self._definition,
             "ask_purpose": self._purpose,
@@ -196,7 +199,17 @@ class Answerer:
         if _ASKS_FORM.search(text):
             draft.say(self.wording["form_not_published"])
             draft.contact = True
+        self._say_unstated(draft, text)
         return self._finish(intent, draft)
+
+    def _say_unstated(self, draft: _Draft, text: str) -> None:
+        """Say that the policy states nothing of what `text` asks for (answers.yml
+        `unstated`: office hours, a manager's name...), with the contact point."""
+        folded = normalize(text)
+        for fact in self._unstated:
+            if fact["asked"].search(folded):
+                draft.say(self.wording["unstated_intro"].format(what=fact["what"]))
+                draft.contact = True
 
     def _part_of_procedure(self, text: str) -> str:
         """The topic of the step of a request that a procedure question asks
