@@ -4,7 +4,9 @@ and messages that are no words at all (no model needed)."""
 from __future__ import annotations
 
 import pytest
+from rasa.shared.nlu.training_data.message import Message as RasaMessage
 
+from bot.nlu.entity_values import KnownEntityValues
 from bot.nlu.noise import noise_kind
 from bot.policy.answers import Answerer, load_wording
 from bot.policy.document import load_policy
@@ -265,3 +267,11 @@ def test_a_follow_up_about_another_topics_clause_is_answered_as_that_topic() -> 
 def test_an_unsure_middle_length_message_may_lean_on_the_previous_answer() -> None:
     assert is_elliptic("だめだった時は理由も教えてくれる？", confidence=0.4)
     assert not is_elliptic("だめだった時は理由も教えてくれる？", confidence=0.95)
+
+
+def test_a_request_kind_that_is_none_of_the_eight_is_dropped() -> None:
+    message = RasaMessage(data={"text": "見せてもらうことはできますか？", "entities": [
+        {"entity": "request_kind", "value": "開示"}, {"entity": "request_kind", "value": "か"},
+        {"entity": "data_item", "value": "住所"}]})
+    KnownEntityValues().process([message])
+    assert [e["value"] for e in message.get("entities")] == ["開示", "住所"]

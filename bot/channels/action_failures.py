@@ -37,7 +37,9 @@ _RECORDER = _FailureRecorder()
 
 
 def install() -> None:
-    """Idempotent: the channels call it when Rasa builds them."""
+    """Idempotent: bot.rasa_extensions.install() calls it when Rasa builds the
+    tracker store, before any message (the check there verifies Rasa still logs
+    FAILURE_MESSAGE from its processor)."""
     logger = logging.getLogger(PROCESSOR_LOGGER)
     if _RECORDER not in logger.handlers:
         logger.addHandler(_RECORDER)

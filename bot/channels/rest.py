@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import OnNewMessage, PreparesServer, ServerApp, guarded
+from bot.channels.guard import OnNewMessage, ServerApp, guarded
 
 MAX_BODY_BYTES = 64 * 1024
 # Conversation ids as clients make them (uuids, "test-…"): no spaces or control characters.
@@ -55,7 +55,7 @@ def parse_body(body: bytes) -> Dict[str, Any]:
     return payload
 
 
-class GuardedRestInput(PreparesServer, RestInput):
+class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         server = ServerApp()
         webhook = super().blueprint(guarded(on_new_message, server))

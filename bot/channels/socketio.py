@@ -14,7 +14,7 @@ from typing import Any, Text
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.channels.guard import OnNewMessage, PreparesServer, ServerApp, guarded
+from bot.channels.guard import OnNewMessage, ServerApp, guarded
 from bot.channels.rest import SENDER
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
             and isinstance(metadata, dict))
 
 
-class GuardedSocketIOInput(PreparesServer, SocketIOInput):
+class GuardedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         server = ServerApp()
         webhook = super().blueprint(guarded(on_new_message, server))

@@ -5,7 +5,8 @@ which first checks Rasa's constant response schema against the Draft 2020-12
 meta-schema, on every call: about 60 ms per custom action on this 2-core machine
 (bench/RESULTS.md), more than everything else a message costs together. The same
 check by a validator made once accepts and rejects the same responses and raises
-the same error, in well under a millisecond. `install` puts it in place of Rasa's.
+the same error, in well under a millisecond. bot/rasa_extensions.py puts
+`validate_action_result` in place of Rasa's `RemoteAction._validate_action_result`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ def _validator() -> Any:
 
 
 def validate_action_result(action: RemoteAction, result: dict[str, Any]) -> bool:
-    """Rasa's check (and message) without re-checking the schema itself."""
+    """Rasa's check (and message) without re-checking the schema itself; called as
+    the method `RemoteAction._validate_action_result(self, result)`.
+
+    `result`: the action server's decoded JSON response, expected as
+    `{"events": [ {"event": str, …}, … ], "responses": [ {…}, … ]}` (both keys
+    optional). Returns True when it fits Rasa's `action_response_format_spec()`;
+    otherwise raises jsonschema's ValidationError (the error `best_match` picks,
+    with Rasa's hint appended to its message), exactly as Rasa's check does."""
     error = best_match(_validator().iter_errors(result))
     if error is not None:
         error.message += (
@@ -37,7 +45,3 @@ def validate_action_result(action: RemoteAction, result: dict[str, Any]) -> bool
             f"{DOCS_BASE_URL}/custom-actions")
         raise error
     return True
-
-
-def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

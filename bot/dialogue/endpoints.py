@@ -33,7 +33,11 @@ def authorization(token: str) -> dict[str, str]:
 
 
 def tracker_store_endpoint(url: str) -> dict[str, Any]:
-    """`tracker_store` for an SQLAlchemy URL (SQLite or a database server)."""
+    """`tracker_store` for an SQLAlchemy URL (SQLite or a database server): always
+    TunedSQLTrackerStore, whose construction installs bot/rasa_extensions.py.
+    SQLite: `{type, dialect: sqlite, db: <path>}`; a server: `{type, dialect, url:
+    host, port (5432 when not given), db, username[, password]}`. Raises
+    SQLAlchemy's ArgumentError for a string that is no URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return {"type": TUNED_TRACKER_STORE, "dialect": "sqlite", "db": parsed.database}
@@ -48,8 +52,10 @@ def tracker_store_endpoint(url: str) -> dict[str, Any]:
 
 
 def lock_store_endpoint(redis_url: str, key_prefix: str) -> dict[str, Any]:
-    """`lock_store` for a redis:// URL. The key prefix (alphanumeric, Rasa's rule)
-    keeps two deployments on one Redis apart."""
+    """`lock_store` for a redis:// URL: `{type: AtomicRedisLockStore, url: host,
+    port (6379), db (the URL's path, 0 when none), key_prefix[, password]}`. The key
+    prefix (alphanumeric, Rasa's rule) keeps two deployments on one Redis apart.
+    Raises ValueError for a path that is not a database number."""
     parts = urlsplit(redis_url)
     endpoint: dict[str, Any] = {
         "type": ATOMIC_LOCK_STORE, "url": parts.hostname or "127.0.0.1",

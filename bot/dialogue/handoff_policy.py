@@ -24,12 +24,22 @@ from rasa.shared.core.trackers import DialogueStateTracker
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
 class HandoffPolicy(Policy):
+    """While the slot `handoff_active` is set: the notice action after every user
+    message, then `action_listen`; otherwise no prediction (all zeros, so the
+    other policies decide).
+
+    Configuration (config.yml): `priority` (7: above RulePolicy's 6), `slot` and
+    `action` (both must be in the domain, else `domain.index_for_action` raises).
+    Nothing is trained or stored."""
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
+        """priority 7, slot `handoff_active`, action `action_handoff_notice`."""
         # RulePolicy's default priority is 6.
         return {"priority": 7, "slot": "handoff_active", "action": "action_handoff_notice"}
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        """Returns the policy's resource untouched: there is nothing to learn."""
         # Nothing to learn: the behaviour is fixed by the slot.
         return self._resource
 
@@ -40,6 +50,9 @@ class HandoffPolicy(Policy):
         rule_only_data: Optional[Dict[Text, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
+        """A PolicyPrediction over `domain.action_names_or_texts`: 1.0 for the
+        notice right after a user message while the slot is set, 1.0 for
+        `action_listen` right after the notice, all zeros otherwise."""
         probabilities = self._default_predictions(domain)
         latest = tracker.latest_action_name
         if latest == self.config["action"]:

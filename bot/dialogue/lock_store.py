@@ -24,7 +24,16 @@ T = TypeVar("T")
 
 
 class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's RedisLockStore (the same keys, `key_prefix` + conversation id, and
+    the same TicketLock JSON) whose every change of a lock is one Redis
+    transaction. Invariants: no two tickets of a conversation get the same
+    number, whichever servers issue them; a lock without tickets is not stored."""
+
     def __init__(self, endpoint_config: EndpointConfig) -> None:
+        """From endpoints.yml's `lock_store`: `url` is the Redis host; `port`, `db`,
+        `username`, `password`, `key_prefix` (alphanumeric, Rasa's rule), `use_ssl`
+        and its certificate files, `socket_timeout` (seconds) as Rasa's
+        RedisLockStore takes them."""
         super().__init__(host=endpoint_config.url, **endpoint_config.kwargs)
 
     def _change(self, conversation_id: str, change: Callable[[TicketLock], T],
@@ -49,6 +58,10 @@ class AtomicRedisLockStore(RedisLockStore):
         return self.red.transaction(apply, key, value_from_callable=True)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket number for the conversation (Rasa's TicketLock rule: one more
+        than the last ticket still held, 0 for a new lock), valid for
+        `lock_lifetime` seconds; the lock is created if none is stored. Raises
+        LockError, as Rasa's store, when Redis fails."""
         try:
             ticket = self._change(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime),
                                   create=True)
@@ -58,12 +71,15 @@ class AtomicRedisLockStore(RedisLockStore):
         return ticket
 
     def update_lock(self, conversation_id: str) -> None:
+        """Drop the conversation's expired tickets (nothing if no lock is stored)."""
         self._change(conversation_id, lambda lock: lock.remove_expired_tickets())
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        """Remove the ticket; the lock is deleted with its last ticket."""
         self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """What Rasa calls after a message: the same as `finish_serving`."""
         # finish_serving deletes the lock with its last ticket: nothing else to do,
         # and no window in which a ticket issued meanwhile would be deleted with it.
         self.finish_serving(conversation_id, ticket_number)

@@ -25,7 +25,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 
 def recent_states(tracker: DialogueStateTracker, domain: Domain, count: int) -> List[State]:
-    """The last `count` of `tracker.past_states(domain)`, building only those."""
+    """The last `count` of `tracker.past_states(domain)`, building only those.
+
+    A State is Rasa's dict of sub-states (`{"user": {...}, "prev_action": {...},
+    "slots": {...}, "active_loop": {...}}`), cleaned as `past_states` cleans them;
+    the list is oldest first and has one state before each applied
+    ActionExecuted plus one for the tracker as it is, so at most `count` (fewer
+    when the conversation is shorter). `count` >= 1. Equal to
+    `past_states(domain)[-count:]` for the same tracker (tests/test_long_conversations.py)."""
     applied = tracker.applied_events()
     # past_states has one state before each action and one for the tracker as it is.
     skip = sum(isinstance(event, ActionExecuted) for event in applied) + 1 - count
@@ -45,10 +52,22 @@ def recent_states(tracker: DialogueStateTracker, domain: Domain, count: int) -> 
     DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True
 )
 class WindowedRulePolicy(RulePolicy):
+    """Rasa's RulePolicy (same configuration, training, rules and predictions)
+    that, when predicting, builds only the last `longest rule` states of the
+    conversation and shares them between the rule look-ups of one prediction.
+
+    Training runs Rasa's code unchanged (`TrackerWithCachedStates`). Invariant: for
+    every tracker, `predict_action_probabilities` returns what RulePolicy returns
+    (tests/test_long_conversations.py, turn by turn). The shared states belong to
+    one prediction only and are dropped when it ends, so the policy keeps no
+    conversation between messages. Not safe for two predictions at the same time
+    on one instance (Rasa's processor runs one at a time per graph)."""
+
     # The states of the tracker being predicted for: (tracker, number of its events, states).
     _last: Optional[tuple[DialogueStateTracker, int, List[State]]] = None
 
     def _longest_rule(self) -> int:
+        """How many states the longest rule (or loop unhappy-path rule) compares, >= 1."""
         keys = [*self.lookup.get(RULES, {}), *self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
         return max((len(self._rule_key_to_state(key)) for key in keys), default=1)
 
@@ -72,6 +91,9 @@ class WindowedRulePolicy(RulePolicy):
 
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      **kwargs: Any) -> Any:
+        """RulePolicy's PolicyPrediction for the tracker (probabilities over
+        `domain.action_names_or_texts`, in that order), computed from the recent
+        states only."""
         try:
             return super().predict_action_probabilities(tracker, domain, **kwargs)
         finally:

@@ -35,9 +35,29 @@ class _Fold:
 
 
 class IncrementalTracker(DialogueStateTracker):
+    """Rasa's DialogueStateTracker whose `applied_events()` and `copy()` cost what
+    the new events cost, not the whole conversation.
+
+    Invariants: `applied_events()` returns a list equal, event for event, to what
+    Rasa's DialogueStateTracker returns for the same events (a new list each call;
+    the events in it are the tracker's own objects, never copies); `copy()` gives
+    a tracker equal to Rasa's copy. This assumes what Rasa does: events are only
+    appended, and never mutated once in a tracker (copies share them). The fold
+    checks that the event where it stopped is still the one it folded last, and
+    starts again from the first event when it is not (events replaced, fewer
+    events) or when a form name it has not seen is activated. With
+    `max_event_history` set, Rasa's own methods run unchanged. Built by
+    TunedSQLTrackerStore (bot/dialogue/tracker_store.py); constructed like
+    DialogueStateTracker.
+    """
+
     _fold: Optional[_Fold] = None
 
     def applied_events(self) -> List[Event]:
+        """The events that count for the conversation's state, oldest first: those
+        since the latest Restarted or SessionStarted, without reverted turns or a
+        form's repeated executions (Rasa 3.6's rules). Continues the previous
+        call's fold when the events only grew since."""
         if self._max_event_history:
             # The oldest events drop out as new ones come: nothing to continue from.
             return super().applied_events()
@@ -81,6 +101,9 @@ class IncrementalTracker(DialogueStateTracker):
             applied.append(event)
 
     def copy(self) -> DialogueStateTracker:
+        """An independent tracker in the same state (slots, form, latest message,
+        events): changing one does not change the other. The event objects are
+        shared, not copied; the copy folds its own applied events when asked."""
         if self._max_event_history:
             # Rasa's copy replays only the events kept, which is not this state.
             return super().copy()

@@ -21,6 +21,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 @dataclass
 class Entry:
+    """One kept tracker. Invariant: its first `stored` events are in the database,
+    the last of them with the id `last_id`; `in_use` while a message is handled."""
+
     tracker: DialogueStateTracker
     stored: int  # how many of the tracker's events are in the database
     last_id: int  # the database id of the last of them
@@ -28,9 +31,11 @@ class Entry:
 
 
 class TrackerCache:
-    """At most `size` trackers, the least recently used dropped first."""
+    """At most `size` trackers, one per conversation (sender id), the least
+    recently used dropped first. Not thread-safe: used on Rasa's event loop only."""
 
     def __init__(self, size: int) -> None:
+        """`size`: how many entries to keep (a count; 0 keeps none)."""
         self._size = size
         self._entries: OrderedDict[str, Entry] = OrderedDict()
 
@@ -56,7 +61,9 @@ class TrackerCache:
             self._entries.popitem(last=False)
 
     def forget(self, sender_id: str) -> None:
+        """Drop the conversation's entry, if any (in use or not)."""
         self._entries.pop(sender_id, None)
 
     def clear(self) -> None:
+        """Drop every entry."""
         self._entries.clear()

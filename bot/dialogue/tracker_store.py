@@ -20,6 +20,9 @@
   grow with the conversation either.
 
 bot/dialogue/endpoints.py names this class as the tracker store's `type`.
+Building it installs the project's changes to Rasa (bot/rasa_extensions.py):
+Rasa builds it before it loads the model or takes a message, in `rasa run` and
+`rasa shell` alike.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_extensions
 from bot.dialogue.tracker import IncrementalTracker
 from bot.dialogue.tracker_cache import Entry, TrackerCache
 
@@ -49,7 +53,27 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class TunedSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQLTrackerStore (same tables, same rows: Rasa's own store and the staff
+    console read what this one writes) with a pinged connection pool, SQLite in WAL
+    mode, and the trackers it handled kept for their next message.
+
+    Invariants: a kept tracker is handed to one caller at a time (`retrieve` checks
+    it out, `save` gives it back); the events of a kept tracker are exactly the
+    conversation's current-session events in the database up to `Entry.last_id`, in
+    order, followed by events not yet saved; a changed domain drops every kept
+    tracker. Concurrent messages of one conversation must be serialized by Rasa's
+    lock store, as for Rasa's own store.
+    """
+
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        """`cache_size`: how many idle conversations' trackers to keep (a count; 0
+        keeps none). `kwargs`: those of Rasa's SQLTrackerStore as endpoints.yml gives
+        them (dialect, host, port, db, username, password, login_db, query, domain,
+        event_broker). Installs the project's changes to Rasa first
+        (bot.rasa_extensions.install): raises IncompatibleRasa when Rasa is not the
+        pinned version. Like Rasa's store, waits (retrying every 5 s) while the
+        database cannot be reached, and creates its tables when missing."""
+        rasa_extensions.install()
         self._cache = TrackerCache(int(cache_size))
         # Rasa passes the endpoint's `url` as `host`.
         super().__init__(**kwargs)
@@ -64,18 +88,26 @@ class TunedSQLTrackerStore(SQLTrackerStore):
 
     @property
     def domain(self) -> Domain:
+        """The loaded model's domain (an empty one until Rasa sets it); setting it
+        (None: empty) drops every kept tracker."""
         return self._domain
 
     @domain.setter
     def domain(self, domain: Optional[Domain]) -> None:
+        """Set by Rasa when a model is loaded."""
         # A new model may bring other slots: kept trackers were built with the old ones.
         self._domain = domain or Domain.empty()
         self._cache.clear()
 
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        """A new conversation's tracker: an IncrementalTracker with the domain's slots."""
         return IncrementalTracker(sender_id, self.domain.slots, max_event_history=self.max_event_history)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The conversation's tracker with the events of its current session, as
+        Rasa's store returns it (None: nothing stored). A kept idle tracker is
+        handed out after applying the events stored since; otherwise it is read
+        from the database and kept. The tracker returned is in use until `save`."""
         entry = self._cache.check_out(sender_id)
         if entry is not None:
             caught_up = False
@@ -89,6 +121,10 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         return self._load(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's events not yet stored (Rasa's rows, one per event)
+        and keep the tracker for the next message; a tracker this store did not hand
+        out is saved Rasa's way and not kept. A database error propagates (the kept
+        tracker is dropped, so the next message reads the database)."""
         entry = self._cache.owner_of(tracker)
         if entry is None:  # not a tracker this store handed out
             await super().save(tracker)

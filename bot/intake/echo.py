@@ -21,5 +21,7 @@ _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//|[a-z])")
 
 
 def plain_text(value: object) -> str:
-    """`value` as text that no Markdown or HTML renderer turns into markup."""
+    """`str(value)` as text that no Markdown or HTML renderer turns into markup:
+    the same length, each markup character and the colon after a URL scheme
+    replaced by its full-width form."""
     return _SCHEME.sub(r"\1：", str(value).translate(_MARKUP))

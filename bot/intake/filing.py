@@ -20,7 +20,12 @@ from bot.cases.tickets import InvalidRequest, NewRequest, open_request, reissue_
 from bot.policy.answers import Answer, Answerer
 
 class IntakeFiler:
+    """Files confirmed requests in the case database and words the replies.
+    `wording`: data/policy/intake.yml (bot.intake.form.load_intake_wording)."""
+
     def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
+        """`store`: the case database; `answerer`: the policy's (facts, contact
+        block, citations). Nothing is read or written until `file`."""
         self.store = store
         self.answerer = answerer
         self.wording = wording
@@ -63,10 +68,15 @@ class IntakeFiler:
         return Answer("filed", self.wording["refiled"].format(reference=reference, code=code), ("11",))
 
     def not_recorded(self) -> Answer:
+        """The reply when nothing could be recorded: the contact point of clause 11."""
         contact = self.answerer.policy.fact("11", "contact")
         return Answer("not_recorded", self.wording["not_recorded"]["text"].format(**contact), ("11",))
 
     def next_steps(self, request: NewRequest) -> str:
+        """What happens next for this kind and requester, one line each: the form,
+        the documents (the requester's own or the proxy's, 5.(2)), counter or post,
+        the fee for the kinds it applies to (5.(3)), the answer (5.(4)), the
+        contact point, and the citation of those clauses."""
         policy = self.answerer.policy
         steps = self.wording["next_steps"]
         documents = policy["5.(2)"].children

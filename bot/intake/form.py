@@ -117,7 +117,18 @@ class Several:
 
 
 class IntakeForm:
+    """The intake form's decisions, without Rasa: which slots to ask, how to ask
+    each, and what an answer does. actions/intake.py adapts it to rasa_sdk's form
+    validation. Slot values are plain strings (the kind, requester, name, contact
+    as given, customer number, details, presentation), booleans (consent,
+    confirmed, correcting) and an int (failures); None means not answered yet.
+    """
+
     def __init__(self, answerer: Answerer, wording: Mapping[str, Any], filer: Optional[IntakeFiler] = None) -> None:
+        """`answerer`: the policy's (kinds of request from clause 5.(1), answers to
+        questions asked mid-form); `wording`: data/policy/intake.yml as loaded by
+        `load_intake_wording`; `filer`: files a confirmed request (None only where
+        nothing is confirmed: `confirm` then raises AttributeError)."""
         self.answerer = answerer
         self.wording = wording
         # Files the confirmed request; None where a test needs no database.
@@ -140,6 +151,9 @@ class IntakeForm:
     # -- what to ask --------------------------------------------------------
 
     def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
+        """The slots the form needs, in the order it asks them: every one of ASKED
+        but the details for 利用目的の通知, and the field to correct only while
+        correcting. Rasa's form asks the first whose value is None."""
         required = [KIND, REQUESTER, CONSENT, NAME, CONTACT, CUSTOMER_NUMBER]
         if slots.get(KIND) != _NO_DETAILS_KIND:
             required.append(DETAILS)
@@ -150,6 +164,10 @@ class IntakeForm:
         return required
 
     def ask(self, slot: str, slots: Mapping[str, Any]) -> Answer:
+        """The question for `slot` (one of ASKED; KeyError otherwise) given the
+        slots so far: its text, the clauses it cites, and its buttons, always
+        ending with a way out (stop). The kinds come from the policy, the fields
+        to correct from the summary, the summary from `summary`."""
         spec = self.wording["ask"][slot]
         lines = [spec["text"]]
         buttons = [Button(title, payload) for title, payload in spec.get("buttons", [])]
@@ -170,6 +188,8 @@ class IntakeForm:
                       with_way_out(buttons, self.wording))
 
     def summary(self, slots: Mapping[str, Any]) -> str:
+        """One line 「・label：value」 per field of SUMMARY_FIELDS the form needs, in
+        that order; values as `display` shows them."""
         labels = self.wording["labels"]
         return "\n".join(f"・{labels[name]}：{self.display(name, slots)}" for name in self._fields_of(slots))
 
@@ -188,8 +208,23 @@ class IntakeForm:
 
     def validate(self, turn: Turn) -> Step:
         """What the answer to `turn.slot` does: hear what it is, then read the value.
-        A command typed as text (「/inform{…}」「/EXTERNAL_reminder」) that is no
-        button of the question is never a value."""
+
+        `turn.slot` is the slot asked (one of ASKED; KeyError otherwise),
+        `turn.slots` the form's slots as Rasa has them, `turn.intent`/`confidence`
+        (0..1) and `turn.entities` ({entity: [values]}) the NLU's reading of
+        `turn.text`. Returns a Step: `updates` are slot values for Rasa to set (None
+        clears a slot, so the form asks it again), `replies` are said before the
+        form's next question.
+
+        Invariants: unless the form ends, `updates` has the asked slot, with its
+        value or None. The form ends (`requested_slot` None, `intake_outcome` one
+        of filed, cancelled, declined, handoff) on a request for a person, a
+        cancel, a declined consent, or a filed request. A command typed as text
+        (「/inform{…}」「/EXTERNAL_reminder」) that is no button of the question is
+        never a value. `intake_failures` is 0 after a value and one more after each
+        re-ask; the MAX_FAILURES-th re-ask adds the contact point and the offer of
+        a person. The confirmed summary files the request (`confirm`). Any text the
+        customer sends gives a Step; nothing is raised for it."""
         clicked = as_clicked(turn, self.ask(turn.slot, turn.slots).buttons)
         if clicked is turn and is_command(turn.text):
             return self._command(turn)
@@ -218,7 +253,8 @@ class IntakeForm:
         return self._re_ask(turn, self.wording["invalid"][turn.slot])
 
     def end(self, outcome: str) -> Step:
-        """Stop the form; action_finish_intake acts on the outcome."""
+        """Stop the form (`requested_slot` None) with `outcome` (one of the
+        OUTCOME_ constants); action_finish_intake acts on it."""
         return Step({REQUESTED_SLOT: None, OUTCOME: outcome})
 
     def _hear(self, turn: Turn) -> Heard:
@@ -362,7 +398,10 @@ class IntakeForm:
 
     def confirm(self, turn: Turn) -> Step:
         """The customer confirmed the summary: file the request. If it cannot be
-        recorded, the form stays open with every answer and asks to confirm again."""
+        recorded, the form stays open with every answer and asks to confirm again.
+        Filed: the form ends (OUTCOME_FILED) and the contact is kept in
+        `known_phone`/`known_email` for a later handoff. Requires every slot
+        `new_request` reads (KeyError otherwise) and a `filer`."""
         request = new_request(turn.slots, turn.channel, turn.conversation_id)
         reply, recorded = self.filer.file(request)
         if not recorded:
@@ -389,6 +428,9 @@ def policy_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
 
 
 def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) -> NewRequest:
+    """The ticket's request from the form's slots: kind, requester, name,
+    presentation and the submission key are required (KeyError), the rest may be
+    None; 「なし」 as customer number is None; an empty channel is "chat"."""
     customer_number = slots.get(CUSTOMER_NUMBER)
     return NewRequest(
         kind=slots[KIND],
@@ -486,5 +528,6 @@ def as_clicked(turn: Turn, buttons: Sequence[Button]) -> Turn:
 
 @lru_cache(maxsize=None)
 def load_intake_wording(path: Path = INTAKE_FILE) -> Mapping[str, Any]:
+    """data/policy/intake.yml (or `path`), parsed once per path and shared: not to be changed."""
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)

@@ -49,12 +49,20 @@ class Result:
 
 
 def known_contact(slots: Mapping[str, Any]) -> Optional[fields.Contact]:
+    """The phone and e-mail given earlier in the conversation (`known_phone`,
+    `known_email`, strings or None), or None when neither was."""
     phone, email = slots.get(KNOWN_PHONE), slots.get(KNOWN_EMAIL)
     return fields.Contact(phone, email) if phone or email else None
 
 
 class Handoff:
+    """The handoff form's decisions and the handoff ticket, without Rasa
+    (actions/handoff.py adapts them). `wording`: data/policy/intake.yml, whose
+    `handoff` section is used."""
+
     def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
+        """`store`: the case database (handoff tickets); `answerer`: the policy's
+        (questions asked mid-form, the contact block); `wording`: intake.yml whole."""
         self.store = store
         self.answerer = answerer
         self.wording = wording["handoff"]
@@ -62,9 +70,12 @@ class Handoff:
     # -- the form -------------------------------------------------------------
 
     def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
+        """The confirmation, and the contact unless one is known already."""
         return [CONFIRM] if known_contact(slots) else [CONFIRM, CONTACT]
 
     def ask(self, slot: str, slots: Mapping[str, Any]) -> Answer:
+        """The question for `slot` (CONFIRM or CONTACT; KeyError otherwise); a known
+        contact is shown masked in the confirmation."""
         spec = self.wording["ask"][slot]
         contact = known_contact(slots)
         # Shown back masked: whoever knows the conversation id must not read it here.
@@ -73,6 +84,13 @@ class Handoff:
         return Answer(slot, text, buttons=buttons)
 
     def validate(self, turn: Turn) -> Step:
+        """What the answer to `turn.slot` (CONFIRM or CONTACT) does, as a Step of
+        slot updates and replies: a cancel or a no ends the form (`handoff_outcome`
+        declined); a question the policy answers is answered and the step asked
+        again; a yes sets the
+        confirmation; a phone or e-mail sets the contact and keeps it in
+        `known_phone`/`known_email`; anything else clears the slot and re-asks with
+        a hint. Unless the form ends, `updates` has the asked slot."""
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)

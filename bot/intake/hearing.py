@@ -28,6 +28,9 @@ CANCEL_CONFIDENCE = 0.6
 
 
 class Act(str, Enum):
+    """What a message is (see the module docstring); the value is its name in the
+    wording's keys (data/policy/intake.yml: `gentle.filler`, `gentle.thanks`)."""
+
     VALUE = "value"
     HUMAN = "human"
     CANCEL = "cancel"
@@ -154,6 +157,8 @@ def wants_restart(text: str, free_text: bool = False) -> bool:
 
 
 def wants_human(text: str) -> bool:
+    """A person is asked for in words: who (担当者, オペレーター, 人間…) and a wish
+    (話したい, つないで, お願い…) both in the message (「担当者と話したい」)."""
     said = compact(text)
     return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said))
 
@@ -192,7 +197,12 @@ def switched_kind(text: str, named_kind: Optional[str], current: Optional[str], 
 
 def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, named_kind: Optional[str] = None,
          current_kind: Optional[str] = None, free_text: bool = False) -> Heard:
-    """What the message is. `named_kind`: the request kind the message names, if a
+    """What the message is, checked in this order (the first that applies):
+    a person, a lost reference or code, a cancel, a restart, another request
+    kind, a status lookup, then yes or no, filler, thanks, a question, noise,
+    else a possible value. Intents count only at or above INTENT_CONFIDENCE
+    (CANCEL_CONFIDENCE for cancel), `confidence` being the NLU's, 0..1.
+    `named_kind`: the request kind the message names, if a
     switch of kind is possible at this step (None where the step asks for the kind
     or has none). `free_text`: the answer is the customer's own description (the
     details), which may name a kind, or sound like a complaint or a status, without

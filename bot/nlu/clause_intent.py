@@ -35,9 +35,16 @@ class ClauseIntentClassifier(PlainComponent):
     (list it after FallbackClassifier in config.yml)."""
 
     def __init__(self, answerer: Answerer | None = None) -> None:
+        """`answerer`: the policy's answerer (its clause ranker and topics); by
+        default a new one from data/policy/ and the company settings of the
+        environment (bot.policy.answers.default_answerer)."""
         self.answerer = answerer or default_answerer()
 
     def process(self, messages: List[Message]) -> List[Message]:
+        """The same messages, changed in place: where the intent is `nlu_fallback`
+        and `agreed_topic` finds one, `intent` becomes `{name, confidence}` of that
+        topic and `intent_ranking` (a list of `{name, confidence}`) starts with it,
+        the rest in DIET's order. Other messages are untouched."""
         for message in messages:
             intent = message.get(INTENT) or {}
             if intent.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
@@ -53,7 +60,13 @@ class ClauseIntentClassifier(PlainComponent):
 
     def agreed_topic(self, text: str, ranking: List[Dict[str, Any]]) -> Dict[str, Any] | None:
         """The first of DIET's best intents that is the topic of one of the best
-        clauses, as an intent {name, confidence}; None when they do not agree."""
+        clauses, as an intent {name, confidence}; None when they do not agree.
+
+        `ranking`: DIET's intent ranking, best first, `[{"name": str, "confidence":
+        float in 0..1}, …]` (`nlu_fallback` skipped); the first DIET_CANDIDATES
+        count. Clauses: the ranker's CLAUSE_CANDIDATES best for `text` with a BM25
+        score of at least MIN_CLAUSE_SCORE. The confidence returned is DIET's for
+        that intent, not a new one."""
         candidates = {
             entry[INTENT_NAME_KEY]: entry[PREDICTED_CONFIDENCE_KEY]
             for entry in ranking if entry[INTENT_NAME_KEY] != FALLBACK_INTENT

@@ -22,4 +22,5 @@ class PlainComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> Self:
+        """`cls()`: the configuration, storage and resource Rasa passes are unused."""
         return cls()

@@ -23,10 +23,12 @@ DEFAULT_PATH = Path("var/spacy/ja_ginza_lean")
 
 
 def build(path: Path = DEFAULT_PATH) -> Path:
-    """Save the tokenizer-and-vectors copy of ja_ginza to `path` and return it.
+    """Save the tokenizer-and-vectors copy of ja_ginza to `path` (a directory,
+    created with its parents) and return it.
 
-    Does nothing when `path` already holds a copy of the installed version.
-    """
+    Does nothing when `path` already holds a copy of the installed version (its
+    meta.json names it). Raises OSError when ja_ginza is not installed (spaCy's
+    error) or `path` cannot be written."""
     installed = spacy.util.get_package_version(SOURCE_MODEL)
     meta_file = path / "meta.json"
     if meta_file.exists() and json.loads(meta_file.read_text())["version"] == installed:
@@ -41,6 +43,7 @@ def build(path: Path = DEFAULT_PATH) -> Path:
 
 
 def main() -> None:
+    """`python -m bot.nlu.lean_ginza [path]`: build the copy and print where it is."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
     path = build(parser.parse_args().path)

@@ -25,11 +25,17 @@ class JapaneseTextNormalizer(PlainComponent):
     """Normalizes `text` in place, before any tokenizer sees it."""
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """The same training data, every example's `text` normalized in place and
+        its entities' `start`/`end` (character offsets) moved to the normalized
+        text, so that `text[start:end]` is still the annotated span."""
         for message in training_data.training_examples:
             _normalize_message(message)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        """The same messages, `text` normalized in place (bot.text.normalize); a
+        text that starts with bot.text.LITERAL_SLASH (a typed command the channel
+        made literal) keeps that first character."""
         for message in messages:
             _normalize_message(message)
         return messages
