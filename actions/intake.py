@@ -198,15 +198,17 @@ class ActionStartIntake(Action):
 
 
 # Answers after which a 「はい」「お願いします」 means "file that request".
-FILING_TOPICS = {"ask_request_procedure", "ask_fee", "complain"}
+PROCEDURE_TOPIC = "ask_request_procedure"
+FILING_TOPICS = {PROCEDURE_TOPIC, "ask_fee", "complain"}
 REQUEST_INTENT = "request_privacy_action"
 
 
 class ActionAffirmOutsideQuestion(Action):
     """「はい」「それでお願いします」 when the bot asked nothing: right after an answer
     about a request of one kind (its procedure, its fee, a complaint that named
-    it), that request is started; otherwise the bot says that it does not know
-    what the yes is about (utter_anything_else), never 「承知しました」."""
+    it), that request is started; after the procedure answer of no kind, the
+    request form starts by asking which; otherwise the bot says that it does
+    not know what the yes is about (utter_anything_else), never 「承知しました」."""
 
     def name(self) -> Text:
         return "action_affirm_outside_question"
@@ -215,7 +217,11 @@ class ActionAffirmOutsideQuestion(Action):
         if _filed_here(tracker):
             # The summary's 「この内容で申し込む」 clicked again: the receipt once more.
             return [FollowupAction("action_start_intake")]
-        if tracker.get_slot(TOPIC_SLOT) in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
+        topic = tracker.get_slot(TOPIC_SLOT)
+        if topic in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
+            return [FollowupAction("action_start_intake")]
+        if topic == PROCEDURE_TOPIC:
+            # The procedure answer without a kind offered 「この請求を申し込む」: the form asks which.
             return [FollowupAction("action_start_intake")]
         dispatcher.utter_message(response="utter_anything_else")
         return []

@@ -10,6 +10,9 @@ conversation of N questions, to see whether the tracker makes late turns slower.
     python -m bench.load --url http://127.0.0.1:5005 --turns 200 --repeat 3
     python -m bench.load --url http://127.0.0.1:5005 --conversations 1000 --concurrency 10 --short
 
+Like a customer, a conversation types text or clicks a button of the bot's latest
+reply (its payload is sent): the channels take no payload that no button offered.
+
 Prints one JSON object on stdout: every message's latency in ms (in the order
 sent), the wall time, and the errors (HTTP failures and time-outs) and the replies
 that were not what the script expected.
@@ -25,7 +28,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import aiohttp
 
@@ -40,8 +43,14 @@ QUESTIONS = [
 ]
 
 
+# Keys of a conversation's memory that hold the buttons of the bot's latest reply.
+BUTTON = "button:"
+
+
 @dataclass
 class Step:
+    # What the customer sends, from the conversation's memory (raises KeyError when
+    # an earlier reply lacked what it needs: a receipt, a button).
     text: Callable[[dict[str, str]], str]
     expect: str
     # Reads values (reference, code) from the reply for later steps.
@@ -52,6 +61,25 @@ def _said(text: str) -> Callable[[dict[str, str]], str]:
     return lambda _: text
 
 
+def _clicked(title: str) -> Callable[[dict[str, str]], str]:
+    """A click on the button titled `title` of the bot's latest reply: its payload."""
+    return lambda memory: memory[BUTTON + title]
+
+
+def heard(step: Step, messages: list[dict[str, Any]], memory: dict[str, str]) -> str:
+    """Takes in the bot's reply to `step` (its messages): keeps its buttons, the only
+    ones the next step can click, and what the step remembers; the reply's text."""
+    for key in [key for key in memory if key.startswith(BUTTON)]:
+        del memory[key]
+    for message in messages:
+        for button in message.get("buttons") or []:
+            memory[BUTTON + button["title"]] = button["payload"]
+    reply = "\n".join(message.get("text") or "" for message in messages)
+    if step.remember:
+        step.remember(reply, memory)
+    return reply
+
+
 def _remember_receipt(reply: str, memory: dict[str, str]) -> None:
     match = RECEIPT.search(reply)
     if match:
@@ -59,15 +87,16 @@ def _remember_receipt(reply: str, memory: dict[str, str]) -> None:
 
 
 def full_conversation(index: int) -> list[Step]:
-    """Two questions, a 開示 request to its receipt, then its status."""
+    """Two questions, a 開示 request to its receipt, its status, and thanks (15 messages)."""
     first, second = QUESTIONS[index % len(QUESTIONS)], QUESTIONS[(index + 1) % len(QUESTIONS)]
     return [
         Step(_said(first[0]), first[1]),
         Step(_said(second[0]), second[1]),
-        Step(_said("/request_privacy_action"), "種類"),
-        Step(_said("開示"), "どなた"),
+        # The kind named at once: after the 開示 fee question the form would take
+        # 開示 from it and skip the kind question.
+        Step(_said("開示を請求したいです"), "どなた"),
         Step(_said("本人です"), "よろしいですか"),
-        Step(_said("/affirm"), "お名前"),
+        Step(_clicked("はい"), "お名前"),
         Step(_said("多摩　花子"), "電話番号"),
         Step(_said("090-1234-5678、hanako@example.jp"), "お客様番号"),
         Step(_said("なし"), "具体的"),
@@ -77,6 +106,7 @@ def full_conversation(index: int) -> list[Step]:
         Step(_said("受付状況を確認したいです"), "受付番号"),
         Step(lambda memory: memory["reference"], "確認コード"),
         Step(lambda memory: memory["code"], "受付"),
+        Step(_said("ありがとうございました"), "お役に立て"),
     ]
 
 
@@ -112,9 +142,9 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
             return
         try:
             text = step.text(memory)
-        except KeyError:  # the receipt never came: the lookup would make no sense
+        except KeyError as missing:  # no receipt or no such button came: the rest would make no sense
             results.unexpected += 1
-            results.unexpected_replies.append(("(status lookup)", "a receipt earlier", "none"))
+            results.unexpected_replies.append(("(the next step)", f"{missing.args[0]} in an earlier reply", "none"))
             return
         started, body, reason = time.perf_counter(), None, "an empty reply"
         try:
@@ -132,12 +162,10 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
             return  # the rest of this conversation would make no sense
         timings.append(elapsed)
         results.latencies_ms.append(elapsed)
-        reply = "\n".join(message.get("text", "") for message in body)
+        reply = heard(step, body, memory)
         if step.expect not in reply:
             results.unexpected += 1
             results.unexpected_replies.append((text, step.expect, reply[:120]))
-        if step.remember:
-            step.remember(reply, memory)
 
 
 async def run(url: str, scripts: list[list[Step]], concurrency: int, max_seconds: float) -> tuple[Results, float]:

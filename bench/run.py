@@ -313,7 +313,7 @@ def report(results: dict[str, Any], size: Size) -> str:
                           f"{summary.mean:.2f}"))
     lines += ["", "## End to end on the REST channel (post to reply)", "",
               "Each conversation: two policy questions, a whole 開示 request to its receipt, and the "
-              "status lookup with that receipt (15 messages).", "",
+              "status lookup with that receipt, then thanks (15 messages).", "",
               _row("tracker store and case database", "at once", "conversations", "messages", "p50 ms",
                    "p95 ms", "p99 ms", "messages/s", "errors", "unexpected replies"), _row(*["---"] * 10)]
     for backend, measured in results["backends"].items():

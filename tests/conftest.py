@@ -17,6 +17,9 @@ from typing import Any, Iterator, Mapping, Sequence
 import pytest
 import yaml
 
+# Marks each test with what it needs (model, postgres, …): tests/tiers.py.
+from tests.tiers import pytest_collection_modifyitems  # noqa: F401 (a hook)
+
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).parent / "rasa")
 HELDOUT = ROOT / "tests" / "nlu_heldout"
@@ -33,6 +36,21 @@ def data_keys() -> Iterator[str]:
         key = new_key()
         patch.setenv(KEYS_VARIABLE, key)
         yield key
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Staff passwords hashed in this process by argon2id at its lowest cost: the
+    console's own (argon2-cffi's default, ~0.13 s a hash and a login) made the console
+    tests most of `make test-fast`'s time. The hashes stay argon2id and are checked as
+    before; commands the tests start (the CLI, the servers) hash at the real cost."""
+    from argon2 import PasswordHasher
+
+    from bot.console import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
 
 
 def run_rasa(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
@@ -95,12 +113,16 @@ def _free_port() -> int:
 
 class RestClient:
     """A customer on the REST channel at `rest_url`; `cases_url` is the case database
-    behind it, `rasa_url` where its socket.io channel is."""
+    behind it, `rasa_url` where its socket.io channel is. Like a real customer, it
+    types text or clicks a button of the bot's latest reply (`click`): payloads
+    are the bot's, and the channel takes none that was not just offered."""
 
     def __init__(self, rasa_url: str, cases_url: str) -> None:
         self.rasa_url = rasa_url
         self.rest_url = f"{rasa_url}/webhooks/rest/webhook"
         self.cases_url = cases_url
+        # The bot's latest reply to each sender: the buttons a click can choose from.
+        self.latest: dict[str, list[dict[str, Any]]] = {}
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         request = urllib.request.Request(
@@ -109,10 +131,29 @@ class RestClient:
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
+            reply = json.loads(response.read())
+        self.latest[sender] = reply
+        return reply
 
     def reply_text(self, sender: str, text: str) -> str:
         return "\n".join(message.get("text", "") for message in self.say(sender, text))
+
+    def offered(self, sender: str) -> dict[str, str]:
+        """Title → payload of every button in the bot's latest reply to `sender`."""
+        return {button["title"]: button["payload"]
+                for message in self.latest.get(sender, []) for button in message.get("buttons") or []}
+
+    def button(self, sender: str, title: str) -> str:
+        """The payload of the button titled `title` in the bot's latest reply;
+        fails the test when that reply offers no such button."""
+        offered = self.offered(sender)
+        assert title in offered, f"no button 「{title}」 in the latest reply to {sender}: {list(offered)}"
+        return offered[title]
+
+    def click(self, sender: str, title: str) -> str:
+        """Click the button titled `title` of the bot's latest reply (its payload
+        is sent); the text of the reply."""
+        return self.reply_text(sender, self.button(sender, title))
 
 
 class RunningBot(RestClient):

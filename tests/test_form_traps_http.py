@@ -13,7 +13,8 @@ from bot.intake import form as f
 from bot.intake.form import IntakeForm, Turn, load_intake_wording
 from bot.policy.answers import default_answerer
 from tests.conftest import RunningBot
-from tests.intake_chat import begin_request, new_sender, receipt_of, tickets_of
+from tests.channel_client import stored_user_texts
+from tests.intake_chat import begin_request, confirm, new_sender, receipt_of, start_request, tickets_of
 
 CONTACT_POINT = "0428-32-1351"
 PR_FORMAT = "「PR-」で始まる形式"
@@ -30,7 +31,7 @@ def text(reply: list[dict[str, Any]]) -> str:
 
 def to_name_step(bot: RunningBot, sender: str, kind: str = "開示") -> None:
     begin_request(bot, sender, kind)
-    assert NAME_ASKED in bot.reply_text(sender, "/affirm")
+    assert NAME_ASKED in bot.click(sender, "はい")
 
 
 def from_name_to_summary(bot: RunningBot, sender: str, name: str = "多摩 花子",
@@ -47,7 +48,7 @@ def from_name_to_summary(bot: RunningBot, sender: str, name: str = "多摩 花�
 def file_request(bot: RunningBot, sender: str, kind: str = "開示"):
     to_name_step(bot, sender, kind)
     from_name_to_summary(bot, sender)
-    receipt = receipt_of(bot.reply_text(sender, "/affirm"))
+    receipt = confirm(bot, sender)
     assert receipt
     return receipt
 
@@ -104,7 +105,7 @@ def test_every_lookup_step_has_a_way_out(running_bot: RunningBot, answer: str, e
     reply = running_bot.reply_text(sender, answer)
     assert expected in reply and PR_FORMAT not in reply
     if expected == "おつなぎします":
-        assert "0428-32-1351" in running_bot.reply_text(sender, "/deny")
+        assert "0428-32-1351" in running_bot.click(sender, "いいえ")
     assert "出典：セキュリティポリシー 1" in running_bot.reply_text(sender, "個人情報とは何ですか")
 
 
@@ -127,7 +128,7 @@ def test_what_is_not_a_name_is_never_stored_as_the_name(running_bot: RunningBot)
     assert "・お名前：多摩 花子" in summary
     for said in ("ちょっと待って", "受付状況", "なんで"):
         assert said not in summary
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.name == "多摩 花子"
 
@@ -152,7 +153,7 @@ def test_filler_at_the_details_step_is_not_the_request(running_bot: RunningBot, 
     assert "本人確認書類" in running_bot.reply_text(sender, "以前のメールアドレス")
     summary = running_bot.reply_text(sender, "郵送でコピーを提出します")
     assert "・ご請求の内容：以前のメールアドレス" in summary
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.details == "以前のメールアドレス"
 
@@ -178,8 +179,10 @@ def test_a_button_of_an_earlier_question_counts_as_its_title(running_bot: Runnin
     sender = new_sender()
     to_name_step(running_bot, sender)
     # The consent question's 「はい」 (/affirm) was the previous turn's button: at the name step it is no name.
+    assert "/affirm" not in running_bot.offered(sender).values()
     reply = running_bot.reply_text(sender, "/affirm")
     assert NAME_ASKED in reply
+    assert stored_user_texts(running_bot, sender)[-1] == "はい"  # its title, as if typed
     assert "電話番号" in running_bot.reply_text(sender, "多摩 花子")
 
 
@@ -203,10 +206,10 @@ def test_a_change_of_mind_switches_the_kind_and_says_so(running_bot: RunningBot,
     reply = running_bot.reply_text(sender, change)
     assert f"「{kind}」に変更しました" in reply and "どなた" in reply
     assert "よろしいですか" in running_bot.reply_text(sender, "本人です")
-    assert NAME_ASKED in running_bot.reply_text(sender, "/affirm")
+    assert NAME_ASKED in running_bot.click(sender, "はい")
     summary = from_name_to_summary(running_bot, sender)
     assert f"・ご請求の種類：{kind}" in summary
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.kind == kind
 
@@ -214,15 +217,15 @@ def test_a_change_of_mind_switches_the_kind_and_says_so(running_bot: RunningBot,
 @pytest.mark.parametrize("question", ["代理人の場合は？", "法定代理人ってなんですか"])
 def test_a_question_about_an_option_is_answered_not_taken(running_bot: RunningBot, question: str) -> None:
     sender = new_sender()
-    running_bot.reply_text(sender, "/request_privacy_action")
+    start_request(running_bot, sender)
     assert "どなた" in running_bot.reply_text(sender, "開示")
     reply = running_bot.reply_text(sender, question)
     assert "代理人" in reply.split("ご請求されるのはどなたですか")[0] and "どなた" in reply
     assert "よろしいですか" not in reply
     assert "よろしいですか" in running_bot.reply_text(sender, "本人です")
-    assert NAME_ASKED in running_bot.reply_text(sender, "/affirm")
+    assert NAME_ASKED in running_bot.click(sender, "はい")
     from_name_to_summary(running_bot, sender)
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.requester == "本人"
 
@@ -240,7 +243,7 @@ def test_two_answers_at_once_fill_both(running_bot: RunningBot, answer: str, pho
     assert "本人確認書類" in running_bot.reply_text(sender, "登録されている住所")
     summary = running_bot.reply_text(sender, "窓口で提示します")
     assert "・お名前：山田太郎" in summary
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert (ticket.name, ticket.phone, ticket.email) == ("山田太郎", phone, email)
 
@@ -263,7 +266,7 @@ def test_commands_typed_as_text_are_never_stored(running_bot: RunningBot) -> Non
     summary = running_bot.reply_text(sender, "郵送でコピーを提出します")
     for typed in ("INFORM", "inform", "EXTERNAL", "reminder", "/"):
         assert typed not in summary.split("よろしいですか？")[1]
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert (ticket.kind, ticket.customer_number, ticket.details) == ("開示", None, "登録されている住所")
 
@@ -310,6 +313,7 @@ def test_confirming_again_after_filing_gives_a_new_code_that_replaces_the_old(ru
 def test_clicking_confirm_again_after_filing_gives_a_new_code(running_bot: RunningBot) -> None:
     sender = new_sender()
     first = file_request(running_bot, sender)
+    # The summary's 「この内容で申し込む」 (/affirm), clicked again above the receipt.
     again = receipt_of(running_bot.reply_text(sender, "/affirm"))
     assert again and again.reference == first.reference and again.code != first.code
 
@@ -326,7 +330,7 @@ def test_an_invalid_phone_next_to_an_email_is_said_and_the_email_kept(running_bo
     running_bot.reply_text(sender, "登録されている住所")
     summary = running_bot.reply_text(sender, "郵送でコピーを提出します")
     assert "・ご連絡先：taro@example.com" in summary
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert (ticket.phone, ticket.email) == (None, "taro@example.com")
 
@@ -348,7 +352,7 @@ def test_details_written_as_markup_are_shown_back_as_plain_text(running_bot: Run
     assert "公式ログイン" in shown and "example.com" in shown
     for markup in ("[", "](", "http://"):
         assert markup not in shown
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.details == "[公式ログイン](http://example.com)"
 
@@ -393,7 +397,7 @@ def test_starting_over_in_the_form_forgets_the_answers_and_asks_from_the_start(
     assert "最初からやり直します" in reply and "ご請求の種類" in reply
     assert "どなた" in running_bot.reply_text(sender, "削除")
     assert "よろしいですか" in running_bot.reply_text(sender, "本人です")
-    assert NAME_ASKED in running_bot.reply_text(sender, "/affirm")
+    assert NAME_ASKED in running_bot.click(sender, "はい")
     summary = from_name_to_summary(running_bot, sender)
     assert "山田太郎" not in summary and "・ご請求の種類：削除" in summary
 

@@ -7,7 +7,9 @@ from bot.cases.db import CaseStore, make_engine
 from bot.cases.statuses import Status
 from bot.cases.tickets import change_status, find_by_reference
 from tests.conftest import RunningBot
-from tests.intake_chat import answer_until_summary, new_sender, receipt_of, tickets_of
+from tests.intake_chat import (
+    NOT_UNDERSTOOD, answer_until_summary, confirm, new_sender, receipt_of, tickets_of,
+)
 
 
 def _close(bot: RunningBot, reference: str) -> None:
@@ -27,7 +29,7 @@ def test_asking_for_a_person_opens_a_handoff_and_pauses_the_bot_until_staff_clos
 ) -> None:
     sender = new_sender()
     assert "おつなぎします" in running_bot.reply_text(sender, "担当者と直接話したいです")
-    assert "電話番号" in running_bot.reply_text(sender, "/affirm")
+    assert "電話番号" in running_bot.click(sender, "はい")
     receipt = receipt_of(running_bot.reply_text(sender, "０９０－２２２２－３３３３"))
     assert receipt
 
@@ -61,7 +63,7 @@ def test_a_complaint_is_handed_over_with_its_reason(running_bot: RunningBot) -> 
 def test_declining_the_handoff_gives_the_contact_point_and_stores_nothing(running_bot: RunningBot) -> None:
     sender = new_sender()
     running_bot.reply_text(sender, "人と話したい")
-    declined = running_bot.reply_text(sender, "/deny")
+    declined = running_bot.click(sender, "いいえ")
     assert "0428-32-1351" in declined and "safe@tcnnet.co.jp" in declined
     assert tickets_of(running_bot, sender) == []
     assert "出典" in running_bot.reply_text(sender, "個人情報とは何ですか")
@@ -69,9 +71,9 @@ def test_declining_the_handoff_gives_the_contact_point_and_stores_nothing(runnin
 
 def test_two_failures_in_a_row_lead_to_a_handoff(running_bot: RunningBot) -> None:
     sender = new_sender()
-    running_bot.say(sender, "/nlu_fallback")
-    assert "おつなぎします" in running_bot.reply_text(sender, "/nlu_fallback")
-    running_bot.reply_text(sender, "/affirm")
+    running_bot.say(sender, NOT_UNDERSTOOD)
+    assert "おつなぎします" in running_bot.reply_text(sender, NOT_UNDERSTOOD)
+    running_bot.click(sender, "はい")
     assert receipt_of(running_bot.reply_text(sender, "03-5555-6666"))
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.handoff_reason == "not_understood"
@@ -80,11 +82,11 @@ def test_two_failures_in_a_row_lead_to_a_handoff(running_bot: RunningBot) -> Non
 def test_a_contact_given_earlier_is_not_asked_again(running_bot: RunningBot) -> None:
     sender = new_sender()
     answer_until_summary(running_bot, sender, "開示")
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
-    confirm = running_bot.reply_text(sender, "担当の方と話せますか")
+    assert confirm(running_bot, sender)
+    offer = running_bot.reply_text(sender, "担当の方と話せますか")
     # Echoed masked: the conversation id alone must not reveal it.
-    assert "090-****-5678" in confirm and "090-1234-5678" not in confirm
-    assert receipt_of(running_bot.reply_text(sender, "/affirm"))
+    assert "090-****-5678" in offer and "090-1234-5678" not in offer
+    assert receipt_of(running_bot.click(sender, "はい"))
     request, handoff = tickets_of(running_bot, sender)
     assert (request.category, handoff.category) == ("request", "handoff")
     assert handoff.phone == "090-1234-5678"

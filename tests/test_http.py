@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import RunningBot
+from tests.intake_chat import NOT_UNDERSTOOD
 
 
 def new_sender() -> str:
@@ -68,6 +69,20 @@ def test_fee_follow_up_in_context(running_bot: RunningBot, procedure: str, expec
     assert "金額" not in reply or "記載されていません" in reply
 
 
+@pytest.mark.parametrize(("question", "first_step"), [
+    # the kind named (as 「見せて」): that request starts, asking who requests
+    ("御社が持っている私の情報を見せてもらうことはできますか？", "どなた"),
+    # no kind named: the request form starts by asking which
+    ("個人情報の請求ってどうやってするの？", "種類"),
+])
+def test_yes_after_the_procedure_answer_starts_the_request(running_bot: RunningBot, question: str,
+                                                           first_step: str) -> None:
+    sender = new_sender()
+    running_bot.say(sender, question)
+    reply = running_bot.reply_text(sender, "それお願いします")
+    assert "ご請求" in reply and first_step in reply, reply
+
+
 def test_no_invented_period(running_bot: RunningBot) -> None:
     reply = running_bot.reply_text(new_sender(), "回答まで何日くらいかかりますか")
     assert "具体的な日数は、セキュリティポリシーには記載されていません" in reply
@@ -80,24 +95,30 @@ def test_out_of_scope_gets_the_desk_answer_not_a_policy_topic(running_bot: Runni
     assert "出典" not in reply
 
 
+# Words the classifier is not sure of: the likeliest topics are offered as buttons.
+UNSURE = "ほげほげ"
+
+
 def test_two_stage_fallback(running_bot: RunningBot) -> None:
     sender = new_sender()
-    first = running_bot.say(sender, "/nlu_fallback")
-    payloads = [b["payload"] for m in first for b in m.get("buttons", [])]
-    assert payloads[-1] == "/out_of_scope" and len(payloads) >= 2
-    assert "手数料" in running_bot.reply_text(sender, "/ask_fee")
+    running_bot.say(sender, UNSURE)
+    offered = running_bot.offered(sender)
+    assert list(offered.values())[-1] == "/out_of_scope" and len(offered) >= 2
+    topic = next(iter(offered))  # the likeliest topic's button answers it
+    answer = running_bot.click(sender, topic)
+    assert "出典：セキュリティポリシー" in answer and "どれについて" not in answer
 
     # "none of these" asks to rephrase
     sender = new_sender()
-    running_bot.say(sender, "/nlu_fallback")
-    assert "言い換えて" in running_bot.reply_text(sender, "/out_of_scope")
+    running_bot.say(sender, UNSURE)
+    assert "言い換えて" in running_bot.click(sender, "どれでもない")
 
     # two failures in a row offer a person; declining gives the contact point
     sender = new_sender()
-    running_bot.say(sender, "/nlu_fallback")
-    give_up = running_bot.reply_text(sender, "/nlu_fallback")
+    running_bot.say(sender, NOT_UNDERSTOOD)
+    give_up = running_bot.reply_text(sender, NOT_UNDERSTOOD)
     assert "うまく理解できませんでした" in give_up and "担当者" in give_up
-    assert "safe@tcnnet.co.jp" in running_bot.reply_text(sender, "/deny")
+    assert "safe@tcnnet.co.jp" in running_bot.click(sender, "いいえ")
 
 
 def test_chat_page_is_served_in_japanese_with_the_widget(running_bot: RunningBot) -> None:

@@ -1,20 +1,29 @@
 """Bad input on the channels of the running bot (REST over HTTP, socket.io as the chat
 page's client does it): never a 5xx or a crash, a polite reply or a 400, and nothing
-stored that should not be."""
+stored that should not be. Commands are the bot's, not the customer's: a payload is
+taken only from a button of the bot's latest message, an earlier button counts as its
+title, and any other 「/…」 is text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from types import SimpleNamespace
 
 import pytest
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels.guard import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY
+from bot.channels.guard import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, ServerApp, as_typed
 from bot.channels.rest import MAX_BODY_BYTES, BadRequest, parse_body
 from bot.channels.socketio import is_well_formed
-from bot.text import normalize
+from bot.text import LITERAL_SLASH, normalize
 from tests.channel_client import post, post_json, socket_chat, stored_events, stored_user_texts
 from tests.conftest import RunningBot
-from tests.intake_chat import new_sender, ticket_count, tickets_of
+from tests.intake_chat import new_sender, start_request, ticket_count, tickets_of
 
 QUESTION = "本人確認書類は何が必要ですか"
 ANSWER = "運転免許証"
@@ -77,6 +86,70 @@ def test_parse_body_takes_what_clients_send() -> None:
 ])
 def test_socket_message_shapes(data: object, ok: bool) -> None:
     assert is_well_formed(data) is ok
+
+
+# --- commands are the bot's, not the customer's ----------------------------------------------
+
+GREETING = BotUttered("ご用件をお選びください。", {"buttons": [
+    {"title": "請求を申し込む", "payload": "/request_privacy_action"},
+    {"title": "受付状況の確認", "payload": "/check_status"}]})
+CONSENT = BotUttered("よろしいですか？", {"buttons": [
+    {"title": "はい", "payload": "/affirm"}, {"title": "いいえ", "payload": "/deny"}]})
+STOP = BotUttered("（中止するときは）", {"buttons": [{"title": "やめる", "payload": "/cancel"}]})
+
+
+def typed(text: str, *events: Event) -> str:
+    """What the guard passes on for `text` after a conversation of `events`."""
+    store = InMemoryTrackerStore(Domain.empty())
+    server = ServerApp()
+    server.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store)))
+
+    async def run() -> str:
+        await store.save(DialogueStateTracker.from_events("s", list(events)))
+        return await as_typed(text, "s", server)
+
+    return asyncio.run(run())
+
+
+CONVERSATION = (GREETING, UserUttered("/request_privacy_action"), UserUttered("開示"), CONSENT, STOP)
+
+
+@pytest.mark.parametrize("payload", ["/affirm", "/deny", "/cancel"])
+def test_a_button_of_the_latest_turn_is_its_payload(payload: str) -> None:
+    # The latest turn is every message since the customer's last one.
+    assert typed(payload, *CONVERSATION) == payload
+
+
+@pytest.mark.parametrize(("payload", "title"), [("/request_privacy_action", "請求を申し込む"),
+                                                ("/check_status", "受付状況の確認")])
+def test_a_button_of_an_earlier_turn_is_its_title(payload: str, title: str) -> None:
+    assert typed(payload, *CONVERSATION) == title
+
+
+@pytest.mark.parametrize("text", [
+    "/greet", "/thank", "/ask_human", "/nlu_fallback", "/out_of_scope", "/restart", "/session_start",
+    "/back", '/affirm{"intake_consent": true}', "/EXTERNAL_reminder", "/", "/多摩 花子"])
+def test_a_command_no_button_offered_is_literal_text(text: str) -> None:
+    assert typed(text, *CONVERSATION) == LITERAL_SLASH + text[1:]
+
+
+@pytest.mark.parametrize("text", ["/greet", "/affirm", "/request_privacy_action"])
+def test_a_bare_intent_is_text_in_a_new_conversation(text: str) -> None:
+    assert typed(text) == LITERAL_SLASH + text[1:]
+
+
+def test_a_yes_of_an_earlier_question_is_its_title_not_a_yes() -> None:
+    # The consent's 「はい」 clicked after the customer answered it: no second yes.
+    assert typed("/affirm", *CONVERSATION, UserUttered("/affirm"), BotUttered("お名前を入力してください。")) == "はい"
+    # Offered twice, the latest offer's title is meant.
+    summary = BotUttered("この内容でよろしいですか？", {"buttons": [{"title": "この内容で申し込む", "payload": "/affirm"}]})
+    assert typed("/affirm", *CONVERSATION, UserUttered("/affirm"), summary,
+                 UserUttered("/affirm"), BotUttered("受付番号：…")) == "この内容で申し込む"
+
+
+def test_text_is_passed_on_as_typed() -> None:
+    assert typed("はい", *CONVERSATION) == "はい"
+    assert typed("affirm", *CONVERSATION) == "affirm"
 
 
 # --- the REST channel of the running bot -------------------------------------------------
@@ -161,10 +234,10 @@ def test_odd_text_is_answered_as_text(running_bot: RunningBot, text: str) -> Non
 def test_html_and_sql_as_form_answers_are_refused_or_kept_as_plain_text(running_bot: RunningBot) -> None:
     sender, tickets = new_sender(), ticket_count(running_bot)
     details = "<b>住所</b>'); DELETE FROM tickets; --"
-    assert "種類" in running_bot.reply_text(sender, "/request_privacy_action")
+    start_request(running_bot, sender)
     assert "どなた" in running_bot.reply_text(sender, "開示")
     assert "よろしいですか" in running_bot.reply_text(sender, "本人です")
-    assert "お名前" in running_bot.reply_text(sender, "/affirm")
+    assert "お名前" in running_bot.click(sender, "はい")
     assert "お名前" in running_bot.reply_text(sender, "<script>alert(1)</script>")  # asked again
     assert "お名前" in running_bot.reply_text(sender, "'; DROP TABLE tickets; --")
     assert "電話番号" in running_bot.reply_text(sender, "多摩 花子")
@@ -175,7 +248,7 @@ def test_html_and_sql_as_form_answers_are_refused_or_kept_as_plain_text(running_
     # Shown back as plain text (no tag a widget could render), stored as typed.
     assert "多摩 花子" in summary and "＜b＞住所＜/b＞" in summary and "<b>" not in summary
     assert "<script>" not in summary
-    assert "受付番号" in running_bot.reply_text(sender, "/affirm")
+    assert "受付番号" in running_bot.click(sender, "この内容で申し込む")
     assert ticket_count(running_bot) == tickets + 1
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.details == details
@@ -191,6 +264,36 @@ def test_unknown_or_malformed_references_get_an_answer(running_bot: RunningBot, 
     assert status == 200 and reply
     text = "\n".join(message.get("text", "") for message in reply)
     assert "「受付」" not in text
+
+
+def user_parses(bot: RunningBot, sender: str) -> list[tuple[str, str]]:
+    """(text, intent) of every message of `sender` that Rasa stored."""
+    return [(data["text"], data["parse_data"]["intent"]["name"])
+            for kind, data in stored_events(bot, sender) if kind == "user"]
+
+
+def test_bare_intents_no_button_offered_are_text_over_rest(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    first = running_bot.reply_text(sender, "/greet")  # no bot message yet: nothing offered
+    assert first and "お問い合わせ窓口です" not in first  # not the greeting
+    assert user_parses(running_bot, sender)[0][0] == "／greet"
+    assert user_parses(running_bot, sender)[0][1] != "greet"
+
+    sender = new_sender()
+    assert "受付番号" in running_bot.reply_text(sender, "受付状況を確認したい")
+    assert "/affirm" not in running_bot.offered(sender).values()
+    reply = running_bot.reply_text(sender, "/affirm")  # typed at the reference question: no yes
+    assert "受付番号" in reply and "確認コード" not in reply
+    assert [text for text, _ in user_parses(running_bot, sender)] == ["受付状況を確認したい", "／affirm"]
+    assert user_parses(running_bot, sender)[-1][1] != "affirm"
+
+
+def test_a_button_of_the_latest_reply_is_taken_over_rest(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    assert "おつなぎします" in running_bot.reply_text(sender, "担当者と話したい")
+    assert running_bot.button(sender, "はい") == "/affirm"
+    assert "電話番号" in running_bot.reply_text(sender, "/affirm")
+    assert user_parses(running_bot, sender)[-1] == ("/affirm", "affirm")
 
 
 def test_the_bot_still_answers_after_all_that(running_bot: RunningBot) -> None:
@@ -226,3 +329,14 @@ def test_socket_io_malformed_messages_are_dropped(running_bot: RunningBot) -> No
         assert running_bot.log.read_text().count("dropped: malformed data") == dropped + len(malformed)
         chat.say(QUESTION)  # the connection and the server are still there
         assert ANSWER in chat.reply()
+
+
+def test_socket_io_takes_no_command_that_no_button_offered(running_bot: RunningBot) -> None:
+    session = new_sender()
+    with socket_chat(running_bot, session) as chat:
+        chat.say("/greet")
+        assert chat.reply()
+    deadline = time.monotonic() + 30  # the tracker is stored once the whole turn is done
+    while not stored_user_texts(running_bot, session) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stored_user_texts(running_bot, session) == ["／greet"]

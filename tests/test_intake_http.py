@@ -8,15 +8,14 @@ import itertools
 
 import pytest
 
+from bot.cases.models import KINDS, REQUESTERS
 from bot.cases.references import code_matches
 from bot.cases.statuses import Status
 from tests.conftest import RunningBot
 from tests.intake_chat import (
-    answer_until_summary, begin_request, new_sender, receipt_of, ticket_count, tickets_of,
+    answer_until_summary, begin_request, confirm, new_sender, receipt_of, ticket_count, tickets_of,
 )
 
-KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
-REQUESTERS = ("本人", "任意代理人", "法定代理人")
 DOCUMENT_HINTS = {"本人": "運転免許証", "任意代理人": "委任状", "法定代理人": "法定代理人であることを証明"}
 
 
@@ -26,7 +25,7 @@ def test_every_kind_by_every_requester_is_filed(running_bot: RunningBot, kind: s
     summary = answer_until_summary(running_bot, sender, kind, requester)
     assert kind in summary and "多摩 花子" in summary
 
-    receipt = receipt_of(running_bot.reply_text(sender, "/affirm"))
+    receipt = confirm(running_bot, sender)
     assert receipt, "no reference and code in the reply"
     assert DOCUMENT_HINTS[requester] in receipt.text
     assert ("手数料" in receipt.text) == (kind in ("開示", "利用目的の通知"))
@@ -55,7 +54,7 @@ def test_a_repeated_confirmation_files_one_ticket_and_shows_a_new_code(running_b
     reference with a new code, and still one ticket."""
     sender = new_sender()
     answer_until_summary(running_bot, sender, "削除")
-    first = receipt_of(running_bot.reply_text(sender, "/affirm"))
+    first = confirm(running_bot, sender)
     assert first
     before = ticket_count(running_bot)
     second = receipt_of(running_bot.reply_text(sender, "はい"))
@@ -67,7 +66,7 @@ def test_a_repeated_confirmation_files_one_ticket_and_shows_a_new_code(running_b
 def test_cancel_in_the_middle_stores_nothing_and_the_bot_answers_again(running_bot: RunningBot) -> None:
     sender = new_sender()
     begin_request(running_bot, sender, "開示")
-    running_bot.reply_text(sender, "/affirm")
+    running_bot.click(sender, "はい")
     running_bot.reply_text(sender, "多摩 花子")
     assert "保存していません" in running_bot.reply_text(sender, "やっぱりやめます")
     assert tickets_of(running_bot, sender) == []
@@ -77,14 +76,14 @@ def test_cancel_in_the_middle_stores_nothing_and_the_bot_answers_again(running_b
 def test_declining_the_notice_stores_nothing(running_bot: RunningBot) -> None:
     sender = new_sender()
     begin_request(running_bot, sender, "訂正")
-    assert "保存していません" in running_bot.reply_text(sender, "/deny")
+    assert "保存していません" in running_bot.click(sender, "いいえ")
     assert tickets_of(running_bot, sender) == []
 
 
 def test_a_question_mid_form_is_answered_and_the_form_resumes(running_bot: RunningBot) -> None:
     sender = new_sender()
     begin_request(running_bot, sender, "開示")
-    assert "お名前" in running_bot.reply_text(sender, "/affirm")
+    assert "お名前" in running_bot.click(sender, "はい")
     reply = running_bot.reply_text(sender, "開示の手数料はかかりますか")
     assert "5.(3)" in reply and "お名前" in reply
     assert "電話番号" in running_bot.reply_text(sender, "多摩 花子")
@@ -105,7 +104,7 @@ def test_a_field_can_be_corrected_from_the_summary(running_bot: RunningBot) -> N
 def test_three_unusable_answers_offer_the_contact_point(running_bot: RunningBot) -> None:
     sender = new_sender()
     begin_request(running_bot, sender, "消去")
-    running_bot.reply_text(sender, "/affirm")
+    running_bot.click(sender, "はい")
     running_bot.reply_text(sender, "多摩 花子")
     first = running_bot.reply_text(sender, "まだ決めてない")
     assert "読み取れませんでした" in first and "0428-32-1351" not in first
@@ -118,7 +117,7 @@ def test_three_unusable_answers_offer_the_contact_point(running_bot: RunningBot)
 def _file(bot: RunningBot, kind: str = "開示"):
     sender = new_sender()
     answer_until_summary(bot, sender, kind)
-    receipt = receipt_of(bot.reply_text(sender, "/affirm"))
+    receipt = confirm(bot, sender)
     assert receipt
     return receipt
 

@@ -25,7 +25,7 @@ from bot.logging_privacy import (
 )
 from tests.channel_client import socket_chat
 from tests.conftest import ROOT, RunningBot, start_bot
-from tests.intake_chat import answer_until_summary, new_sender, receipt_of
+from tests.intake_chat import answer_until_summary, confirm, new_sender
 
 NAME = "多摩　花子"  # what answer_until_summary types
 PHONE = "０９０－１２３４－５６７８"
@@ -147,7 +147,7 @@ def test_a_whole_request_at_debug_level_leaves_no_personal_data_in_the_logs(debu
     bot = debug_bot
     sender = new_sender()
     answer_until_summary(bot, sender, "開示", contact=f"{PHONE}、{EMAIL}", customer_number=CUSTOMER_NUMBER)
-    receipt = receipt_of(bot.reply_text(sender, "/affirm"))
+    receipt = confirm(bot, sender)
     assert receipt is not None
     assert "確認コード" in bot.reply_text(sender, f"{receipt.reference}の状況を教えて")
     assert "「受付」" in bot.reply_text(sender, receipt.code)

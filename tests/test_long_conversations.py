@@ -17,13 +17,19 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop,
                                      SessionStarted, SlotSet, UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bench.breakdown import rule_policy, use_rasas_rule_states
-from bench.load import full_conversation
 from bot.dialogue.rule_policy import WindowedRulePolicy, recent_states
 from bot.dialogue.tracker import IncrementalTracker
+from tests.agent_parts import rule_policy, use_rasas_rule_states
 from tests.conftest import ROOT, RunningBot
+from tests.intake_chat import NOT_UNDERSTOOD, answer_until_summary, confirm
 
-MIXED = ["こんにちは", "ぱぴぷぺぽ", "ぱぴぷぺぽ", "/request_privacy_action", "訂正", "やめます",
+
+class Click(str):
+    """The title of a button of the bot's latest reply, clicked (its payload is sent)."""
+
+
+QUESTIONS = ["個人情報の利用目的を教えてください", "第三者に提供することはありますか"]
+MIXED = ["こんにちは", Click("請求を申し込む"), "訂正", "やめます", "ほげほげ", NOT_UNDERSTOOD, Click("いいえ"),
          "問い合わせ窓口はどこですか", "担当者と話したい", "はい", "ありがとう"]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -31,15 +37,19 @@ DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 @pytest.fixture(scope="module")
 def recorded(running_bot: RunningBot) -> Iterator[dict[str, list[Event]]]:
     """The events of two real conversations, as Rasa's own store reads them."""
-    memory: dict[str, str] = {}
-    replies = []
-    for step in full_conversation(0):
-        replies.append(running_bot.reply_text("long-request", step.text(memory)))
-        if step.remember:
-            step.remember(replies[-1], memory)
-    assert "受付番号" in replies[11]
-    for text in MIXED:
-        running_bot.say("long-mixed", text)
+    for question in QUESTIONS:
+        running_bot.say("long-request", question)
+    answer_until_summary(running_bot, "long-request", "開示")
+    receipt = confirm(running_bot, "long-request")
+    assert receipt, "no receipt"
+    assert "受付番号" in running_bot.reply_text("long-request", "受付状況を確認したいです")
+    assert "確認コード" in running_bot.reply_text("long-request", receipt.reference)
+    assert "受付" in running_bot.reply_text("long-request", receipt.code)
+    for said in MIXED:
+        if isinstance(said, Click):
+            running_bot.click("long-mixed", said)
+        else:
+            running_bot.say("long-mixed", said)
     store = SQLTrackerStore(domain=DOMAIN, db=str(running_bot.tracker_db))
     yield {sender: list(asyncio.run(store.retrieve(sender)).events) for sender in ("long-request", "long-mixed")}
     store.engine.dispose()

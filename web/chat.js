@@ -17,7 +17,9 @@
   var CONTACT_TEL = script.dataset.contactTel || "";
   var CONTACT_EMAIL = script.dataset.contactEmail || "";
   var STORAGE_KEY = "tcn-privacy-chat";
-  var GREET = "/greet";
+  // Asks for the greeting and its menu. Typed words, not 「/greet」: the channels take
+  // a payload only from a button of the bot's latest message (bot/channels/guard.py).
+  var GREET = "こんにちは";
   var MAX_ANNOUNCED = 4;
   var TYPING_GIVE_UP_MS = 60000;
   var REFERENCE = /受付番号：\s*(PR-\d{8}-[A-Z0-9]{6})/;

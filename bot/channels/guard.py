@@ -1,16 +1,16 @@
-"""What every channel checks in a message's text before Rasa sees it."""
+"""What every channel checks in a message's text before Rasa sees it: normalized,
+not empty, not too long, and a command (「/intent{…}」) only when it is a button the
+bot offered in its latest message. Commands are the bot's, not the customer's: a
+typed 「/affirm」 or 「/greet」 is text, handled as what it literally says."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Optional
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from bot import logging_privacy
 from bot.channels import action_failures
-from bot.dialogue import action_call, action_response
 from bot.text import LITERAL_SLASH, normalize
 
 # After normalization. Far above any real question or the form's longest answer
@@ -51,12 +51,6 @@ class ServerApp:
         async def remember(app: Any, _: Any) -> None:
             self.app = app
 
-    def intents(self) -> set[str]:
-        """The intents of the loaded model's domain (empty before it is loaded)."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        domain = getattr(agent, "domain", None)
-        return set(domain.intents) if domain else set()
-
     async def offered_buttons(self, sender_id: str) -> tuple[set[str], dict[str, str]]:
         """The payloads of the buttons in the bot's latest turn, and the title of
         every payload the bot offered earlier in the conversation (empty before the
@@ -81,20 +75,14 @@ class ServerApp:
         return latest, titles
 
 
-# Rasa's own intents that act on the conversation itself: never from a customer.
-CONVERSATION_COMMANDS = {"restart", "session_start", "back"}
-# A bare intent shortcut (「/affirm」, 「/greet」): it carries no value into a slot.
-_BARE_INTENT = re.compile(r"/([A-Za-z_]+)")
-
-
 async def as_typed(text: str, sender_id: str, server: ServerApp) -> str:
-    """What a message that looks like a command (「/inform{…}」) stands for. A button
-    of the bot's latest turn is its payload; a button clicked on an earlier message
-    is its title, as if typed (typed equals clicked, and an old question is not
-    answered twice); a bare intent of the domain (「/affirm」: no value can ride on
-    it) is that intent; anything else (values in braces, EXTERNAL_ events,
-    /restart and /session_start) is literal text: payloads are the bot's, not the
-    customer's."""
+    """What a message that looks like a command (「/affirm」「/inform{…}」) stands for.
+    Payloads are the bot's, not the customer's: a payload is taken only when it is
+    a button of the bot's latest turn. A button clicked on an earlier message is
+    its title, as if typed (typed equals clicked, and an old question is not
+    answered twice). Anything else is literal text, whatever it names: a bare
+    intent no button offered (「/greet」「/affirm」), values in braces, EXTERNAL_
+    events, /restart and /session_start."""
     if not text.startswith("/"):
         return text
     latest, titles = await server.offered_buttons(sender_id)
@@ -102,17 +90,15 @@ async def as_typed(text: str, sender_id: str, server: ServerApp) -> str:
         return text
     if text in titles:
         return titles[text]
-    bare = _BARE_INTENT.fullmatch(text)
-    if bare and bare.group(1) in server.intents() - CONVERSATION_COMMANDS:
-        return text
     return LITERAL_SLASH + text[1:]
 
 
 def guarded(on_new_message: OnNewMessage, server: ServerApp) -> OnNewMessage:
     """`on_new_message` for normalized text only; an empty or too long message is
-    answered here and never reaches NLU or the tracker store; a typed command that
-    is not a button just offered is passed on as text. When a custom action
-    failed while the message was processed, the customer gets an apology, not silence."""
+    answered here and never reaches NLU or the tracker store; a command that is
+    not a button of the bot's latest turn is passed on as text (`as_typed`). When
+    a custom action failed while the message was processed, the customer gets an
+    apology, not silence."""
 
     async def handle(message: UserMessage) -> None:
         text = normalize(message.text or "")
@@ -128,22 +114,3 @@ def guarded(on_new_message: OnNewMessage, server: ServerApp) -> OnNewMessage:
             await message.output_channel.send_text_message(message.sender_id, ACTION_FAILED_REPLY)
 
     return handle
-
-
-class PreparesServer:
-    """Mixed into our channels: a channel is built before any other code of ours
-    runs in the Rasa server, so that is where log masking, the recorder of failed
-    actions, the faster check of action-server responses, the smaller
-    action-server calls and the model loading without a training step are put in
-    place (the server loads the model after building its channels)."""
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        logging_privacy.install()
-        action_failures.install()
-        action_response.install()
-        action_call.install()
-        from bot.nlu import model_loading  # imports TensorFlow: only in the Rasa server
-
-        model_loading.install()
-        return super().from_credentials(credentials)  # type: ignore[misc]
