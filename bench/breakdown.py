@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.load import Step, full_conversation, long_conversation
+from bench.load import Step, full_conversation, heard, long_conversation
 from bot.dialogue import action_call, action_response
 from bot.dialogue.endpoints import action_endpoint, authorization
-from bot.dialogue.rule_policy import WindowedRulePolicy
+# Shared with the tests that compare the bot's Rasa parts with Rasa's.
+from tests.agent_parts import rule_policy, use_rasas_rule_states
 
 ACTIONS = "custom actions (action server round trip)"
 # (phase, class path, method name); the phases do not overlap.
@@ -93,27 +94,6 @@ def _ms_per_message(seconds: collections.Counter, messages: int) -> dict[str, fl
     return {key: total / messages * 1000 for key, total in seconds.most_common()}
 
 
-def component(agent: Any, kind: type) -> Any:
-    """The one component of this class in a loaded agent's graph."""
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    [found] = [node._component for node in nodes if isinstance(node._component, kind)]
-    return found
-
-
-def rule_policy(agent: Any) -> WindowedRulePolicy:
-    return component(agent, WindowedRulePolicy)
-
-
-def use_rasas_rule_states(policy: WindowedRulePolicy, rasas: bool) -> None:
-    """Make the policy build RulePolicy's states of the whole conversation, or its own again."""
-    from rasa.core.policies.rule_policy import RulePolicy
-
-    if rasas:
-        policy._prediction_states = functools.partial(RulePolicy._prediction_states, policy)
-    else:
-        policy.__dict__.pop("_prediction_states", None)
-
-
 @dataclass
 class _Setup:
     store: Any
@@ -177,7 +157,7 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
                     output = CollectingOutputChannel()
                     text = step.text(memory[name])
                     await agent.handle_message(UserMessage(text, output, f"{prefix}-{name}-{index}"))
-                    _remember(step, output, memory[name])
+                    heard(step, output.messages, memory[name])
                     spent[name].append((phases + components) - before)
         return spent
 
@@ -195,9 +175,3 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
             "late_ms": _ms_per_message(sum(long[name][-3:], collections.Counter()), 3),
         }
     return result
-
-
-def _remember(step: Step, output: Any, memory: dict[str, str]) -> None:
-    if step.remember:
-        step.remember("\n".join(message.get("text", "") for message in output.messages), memory)
-

@@ -9,9 +9,9 @@
   reprs such as `SlotSet(key: intake_name, value: …)`. A name can only be
   found this way: no pattern tells it apart from other words.
 - Every stdlib log record (Rasa, rasa-sdk, Sanic, Werkzeug, and structlog's
-  rendered lines) passes a record factory that masks what patterns can find:
-  e-mail addresses, phone numbers, 6-digit verification codes and the code part
-  of PR- references, also when typed in full-width characters.
+  rendered lines) passes a record factory that masks what patterns can find
+  (bot/personal_data.py): e-mail addresses, phone numbers, 6-digit verification
+  codes and the code part of PR- references, also when typed in full-width characters.
 
 Each process installs it from code it always runs: the input channels of
 credentials.yml (Rasa server), the `actions` package (action server) and
@@ -27,6 +27,8 @@ import traceback
 from typing import Any, Callable, MutableMapping
 
 import structlog
+
+from bot import personal_data
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING")
 MASK = "[masked]"
@@ -52,12 +54,12 @@ SLOT_KEYS = frozenset({"slot_values", "slot_candidates", "prefilled_slots"})
 # for one (positions hold), so that the patterns also find 「０９０－１２３４－５６７８」.
 _FOLD = {**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
          0x3000: " ", 0x30FC: "-", 0xFF70: "-", 0x2212: "-", **{c: "-" for c in range(0x2010, 0x2016)}}
+# The patterns (bot/personal_data.py) in the order they are applied, and what replaces a match.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[email]"),
-    (re.compile(r"(PR-?\d{8}-?)[A-Z0-9]{6}(?![A-Za-z0-9])", re.IGNORECASE | re.ASCII), r"\1******"),
-    # Japanese numbers: 0 or +81, then 9 or 10 digits with hyphens, spaces or brackets.
-    (re.compile(r"(?<!\d)(?:\+81|0)(?:[-() ]{0,2}\d){9,10}(?!\d)"), "[phone]"),
-    (re.compile(r"(?<!\d)\d{6}(?!\d)"), "[code]"),
+    (personal_data.EMAIL, "[email]"),
+    (personal_data.REFERENCE_CODE_PART, r"\1******"),
+    (personal_data.PHONE, "[phone]"),
+    (personal_data.CODE, "[code]"),
 ]
 # Values inside the reprs of Rasa's events and in the policies' state dumps.
 _SLOT_SET = re.compile(r"SlotSet\(key: (\w+), value: (.*)\)", re.DOTALL)

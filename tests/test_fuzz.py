@@ -10,7 +10,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cases.models import KINDS
+from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS
 from bot.intake import fields
 from bot.text import normalize
 from tests.channel_client import post, post_json
@@ -49,8 +49,8 @@ def test_the_validators_never_raise_and_return_clean_values(text: str) -> None:
     details = fields.parse_details(text)
     assert details is None or len(details) <= fields.MAX_DETAILS
     assert fields.parse_kind(text, KINDS) in (None, *KINDS)
-    assert fields.parse_requester(text) in (None, *fields.REQUESTERS)
-    assert fields.parse_presentation(text) in (None, *fields.PRESENTATIONS)
+    assert fields.parse_requester(text) in (None, *REQUESTERS)
+    assert fields.parse_presentation(text) in (None, *ID_PRESENTATIONS)
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.cases.models import KINDS
+from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS
 from bot.intake import fields
 from bot.intake.status import parse_code, parse_reference
 
@@ -107,6 +107,17 @@ def test_names_in_kanji_kana_and_latin(family: str, given_name: str, space: str,
     assert fields.parse_name(framing.format(name)) == expected
 
 
+@pytest.mark.parametrize("typed", ["翔けんた", "山田たろう", "佐藤はなこ"])
+def test_kanji_and_kana_names_without_a_space(typed: str) -> None:
+    # Sudachi reads 翔け as a verb; cut at the script change, both parts are names
+    assert fields.parse_name(typed) == typed
+
+
+@pytest.mark.parametrize("typed", ["待って", "見せて", "止めてください", "考えさせて"])
+def test_a_kanji_verb_with_its_ending_is_no_name(typed: str) -> None:
+    assert fields.parse_name(typed) is None
+
+
 @pytest.mark.parametrize("typed", ["ﾀﾅｶ ｲﾁﾛｳ", "タナカ イチロウ"])
 def test_half_width_katakana_names_are_folded(typed: str) -> None:
     assert fields.parse_name(typed) == "タナカ イチロウ"
@@ -170,8 +181,8 @@ def test_every_parser_returns_none_or_a_value_of_its_field(text: str) -> None:
     details = fields.parse_details(text)
     assert details is None or 0 < len(details) <= fields.MAX_DETAILS
     assert fields.parse_kind(text, KINDS) in (None, *KINDS)
-    assert fields.parse_requester(text) in (None, *fields.REQUESTERS)
-    assert fields.parse_presentation(text) in (None, *fields.PRESENTATIONS)
+    assert fields.parse_requester(text) in (None, *REQUESTERS)
+    assert fields.parse_presentation(text) in (None, *ID_PRESENTATIONS)
 
 
 @pytest.mark.parametrize(

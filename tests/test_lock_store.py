@@ -13,6 +13,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.dialogue.lock_store import AtomicRedisLockStore
 
+pytestmark = pytest.mark.redis
 REDIS_DB = 3
 
 

@@ -28,7 +28,7 @@ from bot.cases.statuses import Status
 from bot.cases.tickets import change_status, open_request
 from bot.console.labels import ACTION_LABELS, jst, value_label
 from bot.tools import retention
-from bot.tools.tracker_events import TrackerEvents
+from bot.tracker_events import TrackerEvents
 from tests.cases_fixtures import (  # noqa: F401 (fixtures)
     PERSONAL_REQUEST,
     db_url,

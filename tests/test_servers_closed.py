@@ -34,7 +34,7 @@ TOKEN = secrets.token_urlsafe(32)
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+def bot(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
     """`make run` with a secret of the module's own (var/actions_token is not touched)."""
     workdir = tmp_path_factory.mktemp("closed")
     with start_bot(workdir, f"sqlite:///{workdir / 'cases.db'}", env={TOKEN_VARIABLE: TOKEN}) as running:

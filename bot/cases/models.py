@@ -29,7 +29,9 @@ from bot.cases.encryption import EncryptedText
 from bot.cases.statuses import REFUSAL_GROUNDS, Status
 
 # The eight kinds of policy 5.(1) (`request_kinds` in policy.yml; a test keeps them equal).
-# Changing any of these tuples changes a CHECK constraint and so needs a migration.
+# Changing any of these tuples changes a CHECK constraint and so needs a migration. Code and
+# tests take the kinds, requesters and ways of presenting an ID from here, and a request's
+# statuses (values, labels, transitions) from bot.cases.statuses.
 KINDS = ("開示", "利用目的の通知", "訂正", "追加", "削除", "利用停止", "消去", "第三者提供の停止")
 REQUESTERS = ("本人", "任意代理人", "法定代理人")
 ID_PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")

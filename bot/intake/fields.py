@@ -17,12 +17,11 @@ import regex
 from email_validator import EmailNotValidError, validate_email
 
 from bot.intake.hearing import is_filler, is_question
+from bot.personal_data import EMAIL
 from bot.sudachi import morphemes
 from bot.policy.lemmas import lemmas
-from bot.cases.models import REQUESTERS
 from bot.text import normalize
 
-PRESENTATIONS = ("窓口で提示", "郵送でコピー提出")
 # The customer has no customer number, or does not know it.
 NO_CUSTOMER_NUMBER = "なし"
 
@@ -43,8 +42,6 @@ _KANA_NAME_ENDINGS = {"だ", "な"}
 _HIRAGANA_ONLY = regex.compile(r"^\p{Hiragana}+$")
 _JOINING_PARTICLES = {"を", "が", "に", "へ", "で", "から", "まで", "より", "て"}
 _SENTENCE_POS = {"代名詞", "感動詞", "連体詞", "接続詞"}
-# Same shape as the `email` regex of data/nlu/regexes.yml; validate_email decides.
-_EMAIL_CANDIDATE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 3–20 letters, digits and inner hyphens with at least one digit, not cut out of a longer token.
 _CUSTOMER_NUMBER = re.compile(
     r"(?<![A-Za-z0-9-])(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9-]{1,18}[A-Za-z0-9])(?![A-Za-z0-9-])")
@@ -103,9 +100,31 @@ def parse_name(text: str) -> Optional[str]:
         return None  # nothing left, or still a field's label (「お客様番号お客様番号」)
     if any(_JAPANESE_LETTER.search(word) and _LATIN_LETTER.search(word) for word in name.split()):
         return None
-    if is_question(name) or is_filler(name) or _is_sentence(name):
+    if is_question(name) or is_filler(name):
+        return None
+    if _is_sentence(name) and not all(map(_reads_as_name, _at_script_change(name))):
         return None
     return name
+
+
+def _at_script_change(name: str) -> list[str]:
+    """A name written without a space, cut where kanji turn to kana (「翔けんた」→
+    翔, けんた): Sudachi read 翔け as a verb across the two parts."""
+    match = _KANJI_THEN_KANA.search(name)
+    return [name[:match.start() + 1], name[match.start() + 1:]] if match and " " not in name else [name]
+
+
+def _reads_as_name(part: str) -> bool:
+    """A kanji part that is no sentence, or a kana part Sudachi reads as nouns
+    only (「けんた」) or as one word of three kana or more (「たろう」), never
+    an ending such as 「って」「せて」「ってください」."""
+    if _KANJI.search(part):
+        return not _is_sentence(part)
+    tokens = [m for m in morphemes(part) if m.part_of_speech()[0] not in ("空白", "補助記号")]
+    return all(t.part_of_speech()[0] == "名詞" for t in tokens) or (len(tokens) == 1 and len(part) >= 3)
+
+
+_KANJI_THEN_KANA = re.compile(r"[\u4e00-\u9fff](?=[\u3041-\u309f\u30a0-\u30ff]{2,}$)")
 
 
 def _is_sentence(text: str) -> bool:
@@ -142,7 +161,7 @@ def parse_phone(text: str) -> Optional[str]:
 
 def parse_email(text: str) -> Optional[str]:
     """The first syntactically valid e-mail address in `text` (no DNS lookup)."""
-    for candidate in _EMAIL_CANDIDATE.findall(normalize(text)):
+    for candidate in EMAIL.findall(normalize(text)):  # candidates: validate_email decides
         try:
             return validate_email(candidate, check_deliverability=False, allow_smtputf8=False).normalized
         except EmailNotValidError:

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import personal_data
 from bot.cases.db import CaseStore
 from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
@@ -44,11 +45,6 @@ OUTCOME_LOST = "lost"
 
 # Any dash customers type (the Unicode dashes, minus, long-vowel marks), as in bot.cases.references.
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u2043\u30fc\uff70\ufe58\ufe63\uff0d]")
-# 「PR 20261130 UBNECZ」「pr-2026-1130-ubnecz」: spaces and hyphens anywhere between the characters.
-_REFERENCE = re.compile(r"(?<![A-Za-z0-9])P[\s-]*R((?:[\s-]*[0-9]){8})((?:[\s-]*[A-Za-z0-9]){6})(?![A-Za-z0-9])",
-                        re.IGNORECASE | re.ASCII)
-# 「968851」「968 851」「968-851」; never part of a longer run of digits.
-_CODE = re.compile(r"(?<![0-9])([0-9]{3})[\s-]?([0-9]{3})(?![0-9])")
 _SEPARATORS = re.compile(r"[\s-]")
 # A question about what is asked (「受付番号ってどこに書いてありますか」): the step's own help.
 _ABOUT_CREDENTIALS = re.compile(r"受付番号|受付の番号|確認コード|コード|番号|PR", re.IGNORECASE)
@@ -63,7 +59,7 @@ def parse_reference(text: str, entity_values: list[str]) -> Optional[str]:
     for value in entity_values:
         if normalize_reference(value):
             return normalize_reference(value)
-    for match in _REFERENCE.finditer(_unified(text)):
+    for match in personal_data.REFERENCE_AS_TYPED.finditer(_unified(text)):
         digits, suffix = (_SEPARATORS.sub("", group) for group in match.groups())
         reference = normalize_reference(f"PR-{digits}-{suffix}")
         if reference:
@@ -73,8 +69,8 @@ def parse_reference(text: str, entity_values: list[str]) -> Optional[str]:
 
 def parse_code(text: str) -> Optional[str]:
     """The six-digit code, read past the reference written in the same message."""
-    without_reference = _REFERENCE.sub(" ", _unified(text))
-    match = _CODE.search(without_reference)
+    without_reference = personal_data.REFERENCE_AS_TYPED.sub(" ", _unified(text))
+    match = personal_data.CODE_AS_TYPED.search(without_reference)
     return match.group(1) + match.group(2) if match else None
 
 

@@ -25,10 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from sqlalchemy import MetaData, Table, create_engine, select
-
 from bot.tools.grading import TARGETS, THRESHOLDS, Chat, Turn, below, grade, load_cases, report, summary
 from bot.tools.processes import ROOT
+from bot.tracker_events import StoredEvent, TrackerEvents
 
 # Actions whose running tells what a turn was, when no answer named its topic.
 ACTION_TOPICS = {
@@ -66,30 +65,15 @@ def topic_of_turn(events: list[tuple[str, dict[str, Any]]]) -> Optional[str]:
     return None
 
 
-class TrackerReader:
-    """The events Rasa stored for a conversation (its SQL tracker store)."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
-        self._events: Optional[Table] = None
-
-    def since_last_message(self, sender: str) -> list[tuple[str, dict[str, Any]]]:
-        """The customer's latest message and every event after it."""
-        if self._events is None:
-            self._events = Table("events", MetaData(), autoload_with=self.engine)
-        events = self._events
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(events.c.type_name, events.c.data)
-                .where(events.c.sender_id == sender).order_by(events.c.id)).all()
-        parsed = [(kind, json.loads(data)) for kind, data in rows]
-        last_user = max((i for i, (kind, _) in enumerate(parsed) if kind == "user"), default=0)
-        return parsed[last_user:]
+def since_last_message(events: list[StoredEvent]) -> list[tuple[str, dict[str, Any]]]:
+    """(type, data) of the customer's latest message and of every event after it."""
+    last_user = max((i for i, event in enumerate(events) if event.type_name == "user"), default=0)
+    return [(event.type_name, event.data) for event in events[last_user:]]
 
 
 def rest_chat(rasa_url: str, tracker_url: str) -> Chat:
     """A `Chat` over the bot's REST channel, reading topics from its tracker store."""
-    reader = TrackerReader(tracker_url)
+    tracker = TrackerEvents(tracker_url)
     webhook = f"{rasa_url}/webhooks/rest/webhook"
 
     def chat(sender: str, text: str) -> Turn:
@@ -99,7 +83,7 @@ def rest_chat(rasa_url: str, tracker_url: str) -> Chat:
         with urllib.request.urlopen(request, timeout=60) as response:
             messages = json.loads(response.read())
         texts = tuple(message["text"] for message in messages if message.get("text"))
-        return Turn(texts, topic_of_turn(reader.since_last_message(sender)))
+        return Turn(texts, topic_of_turn(since_last_message(tracker.conversation(sender))))
 
     return chat
 

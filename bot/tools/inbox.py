@@ -1,9 +1,10 @@
 """The review inbox: what customers said that the bot did not understand well.
 
 `export` reads the tracker store (Rasa's SQL `events` table, SQLite or
-PostgreSQL) and writes, for labeling, the messages that ended in
-nlu_fallback or whose intent confidence was low, deduplicated after
-normalization and with personal data masked (bot/tools/masking.py).
+PostgreSQL, through bot/tracker_events.py) and writes, for labeling, the
+messages that ended in nlu_fallback or whose intent confidence was low,
+deduplicated after normalization and with personal data masked
+(bot/tools/masking.py).
 Messages typed while a form was active are never exported: they are answers
 (names, addresses, request details), not questions. An existing review file
 keeps its labels; only new messages are added.
@@ -20,7 +21,6 @@ unlabeled lines and lines already in the data, then runs the project checks.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -30,12 +30,12 @@ from typing import Any, Iterator, Optional
 import sqlalchemy as sa
 import yaml
 
-from bot.cases.db import missing_sqlite_file
 from bot.text import normalize
 from bot.tools.checks import run_checks
 from bot.tools.masking import Masker, fill
 from bot.tools.project import ROOT, Project, compose, items, parse_example
 from bot.tools.report import FALLBACK
+from bot.tracker_events import TrackerEvents
 
 DEFAULT_TRACKER = "sqlite:///var/tracker.db"
 DEFAULT_REVIEW = Path("inbox/review.yml")
@@ -60,35 +60,28 @@ class Candidate:
 
 
 def _messages(url: str, since_days: Optional[float], forms: set[str]) -> Iterator[dict[str, Any]]:
-    """User events said outside `forms`, oldest first per conversation. (The
-    two-stage fallback is an active loop too: what is said in it is wanted.)"""
+    """The data of user events said outside `forms` (in the last `since_days`), oldest
+    first per conversation. (The two-stage fallback is an active loop too: what is said
+    in it is wanted.)"""
     cutoff = time.time() - since_days * 86400 if since_days else 0.0
-    query = sa.text(
-        "SELECT sender_id, type_name, data FROM events "
-        "WHERE type_name IN ('active_loop', 'session_started', 'restart') "
-        "OR (type_name = 'user' AND timestamp >= :cutoff) ORDER BY sender_id, id")
-    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
-    missing = SystemExit(f"no Rasa tracker store at {shown} (no `events` table): "
-                         "is that where the bot keeps its conversations?")
-    if missing_sqlite_file(url):
-        raise missing
-    engine = sa.create_engine(url)
+    tracker = TrackerEvents(url)
     try:
-        if not sa.inspect(engine).has_table("events"):
-            raise missing
-        with engine.connect() as connection:
-            sender, in_form = None, False
-            for row in connection.execute(query, {"cutoff": cutoff}):
-                if row.sender_id != sender:
-                    sender, in_form = row.sender_id, False
-                if row.type_name in _RESETS:
-                    in_form = False
-                elif row.type_name == "active_loop":
-                    in_form = json.loads(row.data).get("name") in forms
-                elif not in_form:
-                    yield json.loads(row.data)
+        if not tracker.exists():
+            shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+            raise SystemExit(f"no Rasa tracker store at {shown} (no `events` table): "
+                             "is that where the bot keeps its conversations?")
+        sender, in_form = None, False
+        for event in tracker.events(types=("active_loop", *_RESETS, "user")):
+            if event.sender_id != sender:
+                sender, in_form = event.sender_id, False
+            if event.type_name in _RESETS:
+                in_form = False
+            elif event.type_name == "active_loop":
+                in_form = event.data.get("name") in forms
+            elif not in_form and event.timestamp >= cutoff:
+                yield event.data
     finally:
-        engine.dispose()
+        tracker.dispose()
 
 
 def candidates(events: Iterator[dict[str, Any]], min_confidence: float, masker: Masker,

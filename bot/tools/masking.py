@@ -1,13 +1,14 @@
 """Masks personal data in customers' messages before anyone reviews them.
 
-Patterns first: e-mail addresses, ticket references and phone numbers with
-the bot's own regular expressions (data/nlu/regexes.yml), then 6-digit
-confirmation codes, longer numbers (customer numbers) and names in Latin
-letters. Then names by the NER of the full ja_ginza model, which finds
-kanji and kana names but also takes e-mail addresses for persons; hence the
-order. Each kind becomes a placeholder such as 〈電話番号〉; `fill()` puts a
-harmless sample value in its place when a reviewed line becomes training data,
-so that the model still sees the shape of a phone number.
+Patterns first (bot/personal_data.py): e-mail addresses, ticket references
+and phone numbers as the bot's NLU finds them (data/nlu/regexes.yml), then
+6-digit confirmation codes, longer numbers (customer numbers) and names in
+Latin letters or introduced by 「…と申します」. Then names by the NER of the
+full ja_ginza model, which finds kanji and kana names but also takes e-mail
+addresses for persons; hence the order. Each kind becomes a placeholder such
+as 〈電話番号〉; `fill()` puts a harmless sample value in its place when a
+reviewed line becomes training data, so that the model still sees the shape
+of a phone number.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import spacy
-import yaml
 
+from bot import personal_data
 from bot.text import normalize
-from bot.tools.project import ROOT
 
-REGEXES = ROOT / "data" / "nlu" / "regexes.yml"
+REGEXES = personal_data.NLU_REGEXES
 NAME = "〈氏名〉"
 # placeholder -> sample value used by fill(); the samples are docs/intents.md's.
 SAMPLES = {
@@ -39,25 +39,20 @@ NER_MODEL = "ja_ginza"
 _PLACEHOLDER = re.compile("(〈[^〉]+〉)")
 
 
-def _regexes(path: Path) -> dict[str, str]:
-    blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
-    return {b["regex"]: b["examples"].strip()[2:] for b in blocks if "regex" in b}
-
-
 def patterns(path: Path = REGEXES) -> list[tuple[re.Pattern[str], str]]:
-    """(pattern, placeholder) in the order they must be applied."""
-    bot = _regexes(path)
+    """(pattern, placeholder) in the order they must be applied; `path` holds the
+    NLU's regexes (data/nlu/regexes.yml)."""
+    nlu = personal_data.nlu_regexes(path)
     return [
-        (re.compile(bot["email"]), "〈メールアドレス〉"),
-        (re.compile(bot["ticket_ref"]), "〈受付番号〉"),
-        (re.compile(bot["phone_number"]), "〈電話番号〉"),
-        (re.compile(r"(?<!\d)\d{6}(?!\d)"), "〈確認コード〉"),
-        (re.compile(r"\d{7,}"), "〈番号〉"),
+        (personal_data.EMAIL, "〈メールアドレス〉"),
+        (nlu["ticket_ref"], "〈受付番号〉"),
+        (nlu["phone_number"], "〈電話番号〉"),
+        (personal_data.CODE, "〈確認コード〉"),
+        (personal_data.LONG_NUMBER, "〈番号〉"),
         # The NER misses romanized names (「John Smith」) and most names in
         # hiragana; 「…と申します」 introduces a name however it is written.
-        (re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?: [A-Z][a-z]+)+(?![A-Za-z])"), NAME),
-        (re.compile(r"[^\s、。,.!?！？]{1,10}(?: [^\s、。,.!?！？]{1,10})?(?= ?(?:と申します|ともうします|といいます|と言います))"),
-         NAME),
+        (personal_data.LATIN_NAME, NAME),
+        (personal_data.INTRODUCED_NAME, NAME),
     ]
 
 

@@ -27,7 +27,7 @@ from bot.cases import retention
 from bot.cases.db import CaseStore, OutdatedDatabase, require_latest
 from bot.console.audit import Actor, record
 from bot.console.config import DEFAULT_TRACKER_URL
-from bot.tools.tracker_events import TrackerEvents
+from bot.tracker_events import TrackerEvents
 
 CONVERSATION_DAYS = "TCN_RETENTION_CONVERSATION_DAYS"
 TICKET_DAYS = "TCN_RETENTION_TICKET_DAYS"
