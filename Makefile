@@ -17,11 +17,12 @@ export PYTHONPATH := $(CURDIR)
 LEAN_MODEL := var/spacy/ja_ginza_lean/meta.json
 MODEL := models/tcn-privacy-desk.tar.gz
 
-.PHONY: help setup model migrate staff-user run run-production nginx test test-fast bench chromium clean validate evaluate publish inbox inbox-merge retention
+.PHONY: help setup model migrate staff-user run run-production nginx test test-fast lint bench chromium clean validate evaluate publish inbox inbox-merge retention
 help:
 	@echo "make run    set up, train if needed, start the bot (chat page on http://localhost:8080/)"
 	@echo "make test   set up, train if needed, run the whole test suite"
 	@echo "make test-fast  the tests that need no trained model, PostgreSQL, Redis, browser or nginx (pytest.ini markers; TESTS=tests/test_x.py for one file)"
+	@echo "make lint   static checks: ruff (lint, import order) and mypy over bot/, actions/, bench/, tests/ (pyproject.toml)"
 	@echo "make run-production  PostgreSQL + Redis, 2 Rasa and 2 action servers behind nginx on http://localhost:8000/ (docs/production.md)"
 	@echo "make migrate  bring the case database (CASES_DATABASE_URL, default var/cases.db) to the latest migration"
 	@echo "make retention [RETENTION_ARGS=--dry-run]  delete what is past its retention period (docs/privacy.md)"
@@ -91,6 +92,18 @@ test: model chromium nginx
 FAST := not (model or postgres or redis or browser or production)
 test-fast: setup
 	$(PY) -m pytest -m "$(FAST)" $(TESTS)
+
+# Static checks, configured in pyproject.toml: ruff (pycodestyle, pyflakes, import order,
+# bugbear) and mypy over bot/, actions/, bench/ and tests/. The tools and type stubs
+# (requirements-dev.txt) go into the project's venv, where mypy sees the pinned packages
+# the code imports; `-c requirements.txt` keeps every pin of the project as it is.
+$(BIN)/.lint-installed: requirements-dev.txt requirements.txt $(BIN)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c requirements.txt
+	touch $@
+
+lint: $(BIN)/.lint-installed
+	$(BIN)/ruff check bot actions bench tests
+	$(BIN)/mypy
 
 # Adding or changing an intent: docs/TRAINING.md. Rasa's data checks, then the
 # project's (bot/tools/checks.py); each problem is printed as file:line and what to fix.

@@ -22,8 +22,8 @@ from bot.intake import form as f
 from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
-from bot.intake.hearing import lost_credentials
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
+from bot.intake.hearing import lost_credentials
 
 WORDING = load_intake_wording()
 
@@ -178,7 +178,9 @@ class ActionStartIntake(Action):
         if _confirms_again(tracker):
             # 「この内容で申し込む」 once more after the receipt: it may never have
             # arrived; the same reference with a new code, and no new form.
-            send(dispatcher, _form().filer.reissue(tracker.get_slot(f.SUBMISSION)))
+            filer = _form().filer
+            assert filer is not None  # _form() makes its form with one
+            send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
         events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
@@ -313,7 +315,7 @@ def handoff_from_form(tracker: Tracker) -> List[EventType]:
     """A form ended because the customer asked for a person (or complained):
     the handoff form runs next, as after 「担当者と話したい」 outside a form."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent, "ask_human")) + [
+    return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent or "", "ask_human")) + [
         FollowupAction("handoff_form")]
 
 
@@ -326,7 +328,7 @@ class ActionStartHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent, "ask_human"))
+        return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent or "", "ask_human"))
 
 
 class ActionFinishHandoff(Action):

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from bench.load import Step, full_conversation, heard, long_conversation
 from bot.dialogue import action_call, action_response
 from bot.dialogue.endpoints import action_endpoint, authorization
+
 # Shared with the tests that compare the bot's Rasa parts with Rasa's.
 from tests.agent_parts import rule_policy, use_rasas_rule_states
 
@@ -47,6 +48,8 @@ def _class(path: str) -> Any:
     return getattr(__import__(module, fromlist=[name]), name)
 
 
+# The Counters here add up seconds (floats); typeshed types a Counter's counts as int,
+# hence the ignores where one is added to.
 def _timed(totals: collections.Counter, key: str, method: Callable) -> Callable:
     if asyncio.iscoroutinefunction(method):
         @functools.wraps(method)
@@ -55,7 +58,7 @@ def _timed(totals: collections.Counter, key: str, method: Callable) -> Callable:
             try:
                 return await method(*args, **kwargs)
             finally:
-                totals[key] += time.perf_counter() - started
+                totals[key] += time.perf_counter() - started  # type: ignore[assignment]
         return timed_async
 
     @functools.wraps(method)
@@ -64,7 +67,7 @@ def _timed(totals: collections.Counter, key: str, method: Callable) -> Callable:
         try:
             return method(*args, **kwargs)
         finally:
-            totals[key] += time.perf_counter() - started
+            totals[key] += time.perf_counter() - started  # type: ignore[assignment]
     return timed
 
 
@@ -84,7 +87,7 @@ def _instrument() -> tuple[collections.Counter, collections.Counter]:
         try:
             return run_node(self, *args, **kwargs)
         finally:
-            components[self._component_class.__name__] += time.perf_counter() - started
+            components[self._component_class.__name__] += time.perf_counter() - started  # type: ignore[assignment]
 
     GraphNode.__call__ = timed_node
     return phases, components
@@ -149,7 +152,7 @@ def measure(model: Path, actions_url: str, workdir: Path, conversations: int = 1
         """Per set-up, each message's seconds per phase and component (one Counter)."""
         spent: dict[str, list[collections.Counter]] = {name: [] for name in setups}
         for index, steps in enumerate(scripts):
-            memory = {name: {} for name in setups}
+            memory: dict[str, dict[str, str]] = {name: {} for name in setups}
             for step in steps:
                 for name, setup in setups.items():
                     setup.apply(agent)

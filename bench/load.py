@@ -135,7 +135,9 @@ class Results:
 
 async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
                    results: Results, deadline: float) -> None:
-    sender, memory, timings = f"bench-{uuid.uuid4().hex[:12]}", {}, []
+    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    memory: dict[str, str] = {}
+    timings: list[float] = []
     results.by_conversation.append(timings)
     for step in steps:
         if time.monotonic() > deadline:
@@ -169,7 +171,8 @@ async def converse(session: aiohttp.ClientSession, url: str, steps: list[Step],
 
 
 async def run(url: str, scripts: list[list[Step]], concurrency: int, max_seconds: float) -> tuple[Results, float]:
-    results, queue = Results(), asyncio.Queue()
+    results = Results()
+    queue: asyncio.Queue[list[Step]] = asyncio.Queue()
     for script in scripts:
         queue.put_nowait(script)
     deadline = time.monotonic() + max_seconds

@@ -82,8 +82,8 @@ def _free_port() -> int:
 
 
 def _first_answer(rest_url: str) -> bool:
-    request = urllib.request.Request(rest_url, data=json.dumps({"sender": "bench-start", "message": "こんにちは"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    body = json.dumps({"sender": "bench-start", "message": "こんにちは"}).encode()
+    request = urllib.request.Request(rest_url, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return bool(json.loads(response.read()))
@@ -185,7 +185,7 @@ def _production(workdir: Path) -> Iterator[Bot]:
             url = f"http://127.0.0.1:{profile.balancer_port}"
             first = _wait_for_first_answer(url, started, lambda: not production.fleet.exited(), output.name)
             # The greeting needs no action server: the load waits until every server is up.
-            for name, health in production.health_urls.items():
+            for health in production.health_urls.values():
                 production.fleet.wait_until_up(health, started + START_TIMEOUT_S)
             yield Bot(url, f"http://127.0.0.1:{profile.actions_balancer_port}/webhook",
                       lambda: [psutil.Process(p.pid) for p in production.fleet.processes.values()], first)
@@ -351,7 +351,8 @@ def _breakdown(measured: dict[str, Any]) -> list[str]:
              f"message by message, each with a SQLite tracker store of its own: "
              f"{breakdown.SETUPS['rasa']} (its SQL tracker store and trackers, its check of action-server "
              f"responses, every event and the domain in every action-server call, RulePolicy's states of "
-             f"the whole conversation) and {breakdown.SETUPS['bot']} (bot/dialogue/). {measured['messages']} messages of the conversations above each; "
+             f"the whole conversation) and {breakdown.SETUPS['bot']} (bot/dialogue/). "
+             f"{measured['messages']} messages of the conversations above each; "
              "ms per message.", "",
              _row("phase", *(breakdown.SETUPS[name] for name in names)), _row(*["---"] * 3)]
 

@@ -91,6 +91,7 @@ class TrackerEvents:
             query = query.where(events.c.type_name.in_(list(types)))
         if sender_id is not None:
             query = query.where(events.c.sender_id == sender_id)
+        assert self._engine is not None  # _table() made it
         with self._engine.connect() as connection:
             for row in connection.execute(query.order_by(events.c.sender_id, events.c.id)):
                 yield StoredEvent(row.sender_id, row.type_name, row.timestamp, json.loads(row.data or "{}"))
@@ -108,6 +109,7 @@ class TrackerEvents:
             return []
         query = (select(events.c.sender_id, func.count()).group_by(events.c.sender_id)
                  .having(func.max(events.c.timestamp) < cutoff).order_by(events.c.sender_id))
+        assert self._engine is not None  # _table() made it
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
         return [Conversation(sender, count) for sender, count in rows]
@@ -122,6 +124,7 @@ class TrackerEvents:
         went_on = (select(later.c.id)
                    .where(later.c.sender_id == events.c.sender_id, later.c.timestamp >= cutoff)
                    .exists())
+        assert self._engine is not None  # _table() made it
         with self._engine.begin() as connection:
             result = connection.execute(
                 delete(events).where(events.c.sender_id.in_(list(senders)), ~went_on))

@@ -27,6 +27,8 @@ def use_rasas_rule_states(policy: WindowedRulePolicy, rasas: bool) -> None:
     from rasa.core.policies.rule_policy import RulePolicy
 
     if rasas:
-        policy._prediction_states = functools.partial(RulePolicy._prediction_states, policy)
+        # On this one policy object; use_rasas_rule_states(policy, False) removes it again.
+        policy._prediction_states = functools.partial(  # type: ignore[method-assign]
+            RulePolicy._prediction_states, policy)
     else:
         policy.__dict__.pop("_prediction_states", None)

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.cases.db import CaseStore, make_engine, migrate
-from bot.tools.databases import create_database, drop_database
 from bot.cases.tickets import NewRequest
+from bot.tools.databases import create_database, drop_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

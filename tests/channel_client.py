@@ -43,7 +43,7 @@ def stored_events(bot: RunningBot, sender: str) -> list[tuple[str, dict[str, Any
     return [(kind, json.loads(data)) for kind, data in rows]
 
 
-def stored_user_texts(bot: RunningBot, sender: str) -> list[str]:
+def stored_user_texts(bot: RunningBot, sender: str) -> list[Optional[str]]:
     return [data.get("text") for kind, data in stored_events(bot, sender) if kind == "user"]
 
 

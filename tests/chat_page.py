@@ -87,8 +87,9 @@ class ChatPage:
         self.click("窓口で提示する", "よろしいですか")
         self.click("この内容で申し込む", "受付番号")
         receipt = self.page.locator(RECEIPT_CARD).filter(has_text="確認コード").last.inner_text()
-        return Receipt(re.search(r"PR-\d{8}-[A-Z0-9]{6}", receipt).group(0),
-                       re.search(r"確認コード：(\d{6})", receipt).group(1))
+        reference, code = re.search(r"PR-\d{8}-[A-Z0-9]{6}", receipt), re.search(r"確認コード：(\d{6})", receipt)
+        assert reference and code, receipt
+        return Receipt(reference.group(0), code.group(1))
 
     def look_up(self, receipt: Receipt, status_label: str) -> None:
         """Ask for the status with the reference and the code; expect 「<status_label>」."""

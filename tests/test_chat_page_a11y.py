@@ -11,8 +11,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.chat_page import (BOT_MESSAGE, CUSTOMER_MESSAGE, RECEIPT_CARD, TIMEOUT_MS, ChatPage,  # noqa: F401
-                             browser)
+from tests.chat_page import BOT_MESSAGE, CUSTOMER_MESSAGE, RECEIPT_CARD, TIMEOUT_MS, ChatPage, browser  # noqa: F401
 from tests.conftest import ARTIFACTS, ROOT, RunningBot
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

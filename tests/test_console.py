@@ -100,7 +100,9 @@ def file(case_store: CaseStore, **change: Any) -> Ticket:
 
 def token(client: FlaskClient) -> str:
     """The session's CSRF token, from the login page (which writes no audit entry)."""
-    return TOKEN.search(client.get("/login").text).group(1)
+    found = TOKEN.search(client.get("/login").text)
+    assert found, "no CSRF token on the login page"
+    return found.group(1)
 
 
 def login(client: FlaskClient, name: str, password: str = PASSWORD):
@@ -121,7 +123,7 @@ def post(client: FlaskClient, path: str, **data: Any):
 def ticket_row(case_store: CaseStore, ticket_id: int) -> Ticket:
     with case_store.unit_of_work() as db:
         ticket = db.get(Ticket, ticket_id)
-        ticket.events, ticket.notes, ticket.assignee  # loaded while the session is open
+        ticket.events, ticket.notes, ticket.assignee  # noqa: B018 (loaded while the session is open)
         return ticket
 
 
@@ -153,7 +155,7 @@ _MAP = create_app(ConsoleConfig("sqlite://", "sqlite://", "x" * 40)).url_map
 ROUTES = sorted(
     (rule.endpoint, method)
     for rule in _MAP.iter_rules() if rule.endpoint not in PUBLIC
-    for method in rule.methods - {"HEAD", "OPTIONS"}
+    for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
 )
 
 
@@ -271,9 +273,15 @@ def test_login_and_logout_are_audited_with_the_address(console: Console) -> None
                        ("tanaka", "logout", "127.0.0.1")]
 
 
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("tcn_console")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
 def test_a_cookie_kept_from_before_logout_no_longer_works(console: Console) -> None:
     client = logged_in(console, "tanaka")
-    kept = client.get_cookie("tcn_console").value
+    kept = session_cookie(client)
     post(client, "/logout")
     thief = console.client()
     thief.set_cookie("tcn_console", kept)
@@ -295,12 +303,12 @@ def test_login_starts_a_new_session(console: Console) -> None:
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
         session["uid"] = user(console.store, "kanri").id  # without the nonce it counts for nothing
-    before = client.get_cookie("tcn_console").value
+    before = session_cookie(client)
     login(client, "tanaka")
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["uid"] == user(console.store, "tanaka").id
-    assert client.get_cookie("tcn_console").value != before
+    assert session_cookie(client) != before
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer(console: Console) -> None:
@@ -497,8 +505,9 @@ def test_an_unknown_reference_is_not_found(console: Console) -> None:
 
 
 def _offered(page: str) -> list[str]:
-    select_html = re.search(r'<select id="status" name="status">(.*?)</select>', page, re.S).group(1)
-    return re.findall(r'value="(\w+)"', select_html)
+    select = re.search(r'<select id="status" name="status">(.*?)</select>', page, re.S)
+    assert select, "no status select on the page"
+    return re.findall(r'value="(\w+)"', select.group(1))
 
 
 def test_only_the_allowed_next_statuses_are_offered(console: Console) -> None:
@@ -831,6 +840,7 @@ def test_open_handoff_files_a_ticket_like_a_request(store: CaseStore, monkeypatc
     assert event.changes["handoff_reason"] == [None, "complaint"]
     assert "kind" not in event.changes
     history = json.dumps(event.changes, ensure_ascii=False)
+    assert HANDOFF.email is not None and HANDOFF.summary is not None
     assert HANDOFF.email not in history and HANDOFF.summary not in history
     with store.unit_of_work() as db:
         again = open_handoff(db, replace(HANDOFF, reason="ask_human"), now=NOW)
@@ -861,6 +871,11 @@ def test_the_database_keeps_requests_and_handoffs_apart(store: CaseStore) -> Non
                 db.execute(text(sql), {"id": ticket_id})
 
 
+def _open_handoff_id(db: Any, conversation: str) -> int | None:
+    ticket = open_handoff_for(db, conversation)
+    return ticket.id if ticket is not None else None
+
+
 def test_open_handoff_for_finds_the_conversations_open_handoff(store: CaseStore) -> None:  # noqa: F811
     conversation = HANDOFF.conversation_id
     file(store, conversation_id=conversation)  # a request is no handoff
@@ -869,18 +884,18 @@ def test_open_handoff_for_finds_the_conversations_open_handoff(store: CaseStore)
         first = open_handoff(db, HANDOFF, now=NOW).ticket
         open_handoff(db, replace(HANDOFF, conversation_id="elsewhere", submission_key="k-else"))
     with store.unit_of_work() as db:
-        assert open_handoff_for(db, conversation).id == first.id
+        assert _open_handoff_id(db, conversation) == first.id
         assert open_handoff_for(db, "nobody") is None
         second = open_handoff(db, replace(HANDOFF, submission_key="handoff-key-2"),
                               now=NOW + timedelta(hours=1)).ticket
-        assert open_handoff_for(db, conversation).id == second.id  # newest first
+        assert _open_handoff_id(db, conversation) == second.id  # newest first
     for status in (Status.IN_PROGRESS, Status.DONE):
         with store.unit_of_work() as db:
             change_status(db, db.get(Ticket, second.id), status, "staff:tanaka", note="対応済み")
     with store.unit_of_work() as db:
-        assert open_handoff_for(db, conversation).id == first.id  # still open, in progress
+        assert _open_handoff_id(db, conversation) == first.id  # still open, in progress
         change_status(db, db.get(Ticket, first.id), Status.IN_PROGRESS, "staff:tanaka")
-        assert open_handoff_for(db, conversation).id == first.id
+        assert _open_handoff_id(db, conversation) == first.id
         change_status(db, db.get(Ticket, first.id), Status.WITHDRAWN, "staff:tanaka")
         assert open_handoff_for(db, conversation) is None
 
@@ -890,6 +905,7 @@ def test_a_handoff_ticket_in_the_console(console: Console) -> None:
         filed = open_handoff(db, HANDOFF)
     client = logged_in(console, "tanaka")
     page = client.get(f"/tickets/{filed.ticket.reference}").text
+    assert HANDOFF.summary is not None
     assert "苦情・異議の申出" in page and "お客様の言葉" in page and HANDOFF.summary in page
     post(client, f"/tickets/{filed.ticket.reference}/status", status="in_progress")
     post(client, f"/tickets/{filed.ticket.reference}/status", status="done", note="電話で回答")

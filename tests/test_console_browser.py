@@ -62,6 +62,7 @@ def test_a_request_from_the_chat_is_worked_to_the_end_in_the_console(
     engine = make_engine(running_bot.cases_url)
     with CaseStore(engine).unit_of_work() as db:
         ticket = find_by_reference(db, receipt.reference)
+        assert ticket is not None
         entries = db.scalars(select(AuditEntry).where(AuditEntry.actor == LOGIN)
                              .order_by(AuditEntry.id)).all()
         steps = [(e.action, e.ticket_id == ticket.id, e.ip) for e in entries]

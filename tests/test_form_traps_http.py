@@ -12,8 +12,8 @@ import pytest
 from bot.intake import form as f
 from bot.intake.form import IntakeForm, Turn, load_intake_wording
 from bot.policy.answers import default_answerer
-from tests.conftest import RunningBot
 from tests.channel_client import stored_user_texts
+from tests.conftest import RunningBot
 from tests.intake_chat import begin_request, confirm, new_sender, receipt_of, start_request, tickets_of
 
 CONTACT_POINT = "0428-32-1351"

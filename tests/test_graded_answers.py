@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from bot.tools.grade_answers import rest_chat, topic_of_turn
-from bot.tools.grading import (Expected, Turn, below_thresholds, grade, judge, load_cases, report,
-                               summary)
+from bot.tools.grading import Expected, Turn, below_thresholds, grade, judge, load_cases, report, summary
 from tests.conftest import ARTIFACTS
 
 CASES = load_cases()

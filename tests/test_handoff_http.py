@@ -8,7 +8,12 @@ from bot.cases.statuses import Status
 from bot.cases.tickets import change_status, find_by_reference
 from tests.conftest import RunningBot
 from tests.intake_chat import (
-    NOT_UNDERSTOOD, answer_until_summary, confirm, new_sender, receipt_of, tickets_of,
+    NOT_UNDERSTOOD,
+    answer_until_summary,
+    confirm,
+    new_sender,
+    receipt_of,
+    tickets_of,
 )
 
 
@@ -18,6 +23,7 @@ def _close(bot: RunningBot, reference: str) -> None:
     try:
         with CaseStore(engine).unit_of_work() as session:
             ticket = find_by_reference(session, reference)
+            assert ticket is not None, reference
             change_status(session, ticket, Status.IN_PROGRESS, "staff:test")
             change_status(session, ticket, Status.DONE, "staff:test", note="電話で回答済み")
     finally:

@@ -4,7 +4,6 @@ correction, and filing on confirmation (into a real SQLite database)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 

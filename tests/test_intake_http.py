@@ -13,7 +13,13 @@ from bot.cases.references import code_matches
 from bot.cases.statuses import Status
 from tests.conftest import RunningBot
 from tests.intake_chat import (
-    answer_until_summary, begin_request, confirm, new_sender, receipt_of, ticket_count, tickets_of,
+    answer_until_summary,
+    begin_request,
+    confirm,
+    new_sender,
+    receipt_of,
+    ticket_count,
+    tickets_of,
 )
 
 DOCUMENT_HINTS = {"本人": "運転免許証", "任意代理人": "委任状", "法定代理人": "法定代理人であることを証明"}

@@ -94,6 +94,7 @@ def test_tracebacks_are_masked() -> None:
     assert "hanako" not in event["exception"] and "[email]" in event["exception"]
     assert event["text"] == MASK
     assert record.getMessage() == "failed for [email]"
+    assert record.exc_text is not None
     assert "[email], [phone]" in record.exc_text and "hanako" not in record.exc_text
 
 

@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from bot.cases.db import CaseStore, make_engine, migrate
 from bot.cases.models import AuditEntry, LoginFailure
 from bot.console import accounts
-from bot.console.accounts import (ADDRESS_FAILURES, ADDRESS_WINDOW, FAILURE_MEMORY, FREE_FAILURES,
-                                  MAX_BACKOFF, backoff)
+from bot.console.accounts import ADDRESS_FAILURES, ADDRESS_WINDOW, FAILURE_MEMORY, FREE_FAILURES, MAX_BACKOFF, backoff
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.console.state import KEY
@@ -143,7 +142,9 @@ def client_from(app: Flask, address: str) -> FlaskClient:
 
 
 def log_in(client: FlaskClient, password: str, **headers: str) -> int:
-    token = TOKEN.search(client.get("/login").text).group(1)
+    found = TOKEN.search(client.get("/login").text)
+    assert found, "no CSRF token on the login page"
+    token = found.group(1)
     return client.post("/login", data={"csrf_token": token, "login": "tanaka", "password": password},
                        headers=headers).status_code
 

@@ -13,8 +13,17 @@ from typing import Any, Iterator
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted,
-                                     SessionStarted, SlotSet, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.dialogue.rule_policy import WindowedRulePolicy, recent_states

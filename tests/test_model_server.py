@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, tracker_store_endpoint
-from bot.tools.processes import actions_command
 from bot.tools.model_server import make_server, publish
+from bot.tools.processes import actions_command
 from tests.conftest import RASA, ROOT, _free_port
 
 
@@ -125,21 +125,28 @@ def _process(command: list[str], log: Path, **kwargs: Any) -> Iterator[subproces
                 process.kill()
 
 
+def _content(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
+    """A file's bytes; None for a directory."""
+    file = archive.extractfile(member) if member.isfile() else None
+    return file.read() if file is not None else None
+
+
 def _variant(model: Path, dest: Path) -> tuple[Path, str]:
     """The trained `model` with utter_you_are_welcome saying something new and a
     model id of its own: to the servers, a retrained model with that one change.
     Its NLU is the original's, so the customer types as before (a core-only
     training would have none, and typed 「/thank」 is text on the channels)."""
     with tarfile.open(model) as archive:
-        members = [(member, archive.extractfile(member).read() if member.isfile() else None)
-                   for member in archive.getmembers()]
+        members = [(member, _content(archive, member)) for member in archive.getmembers()]
     contents = {member.name.lstrip("/"): data for member, data in members}
-    metadata = json.loads(contents["metadata.json"])
+    metadata_json, domain_yml = contents["metadata.json"], contents["components/domain_provider/domain.yml"]
+    assert metadata_json is not None and domain_yml is not None
+    metadata = json.loads(metadata_json)
     response = metadata["domain"]["responses"]["utter_you_are_welcome"][0]
     old = response["text"]
     new = response["text"] = f"【新しいモデル】{old}"
     metadata["model_id"] = uuid.uuid4().hex
-    domain = contents["components/domain_provider/domain.yml"].decode("utf-8")
+    domain = domain_yml.decode("utf-8")
     assert domain.count(old) == 1
     changed = {"metadata.json": json.dumps(metadata, ensure_ascii=False).encode("utf-8"),
                "components/domain_provider/domain.yml": domain.replace(old, new).encode("utf-8")}

@@ -33,4 +33,5 @@ def test_a_code_is_six_digits_on_their_own(text: str, codes: list[str]) -> None:
 
 def test_a_code_as_typed_may_be_split_in_two() -> None:
     for typed in ("968851", "968 851", "968-851"):
-        assert personal_data.CODE_AS_TYPED.search(f"コードは{typed}です").groups() == ("968", "851")
+        found = personal_data.CODE_AS_TYPED.search(f"コードは{typed}です")
+        assert found and found.groups() == ("968", "851")

@@ -148,7 +148,8 @@ def test_a_document_the_policy_does_not_name_is_referred_to_the_contact_point() 
     assert "④その他本人の確認ができる書類" in text and "safe@tcnnet.co.jp" in text
 
 
-@pytest.mark.parametrize(("requester", "expected"), [("代理人", "委任状"), ("法定代理人", "法定代理人であることを証明")])
+@pytest.mark.parametrize(("requester", "expected"),
+                         [("代理人", "委任状"), ("法定代理人", "法定代理人であることを証明")])
 def test_proxies(requester: str, expected: str) -> None:
     assert expected in ANSWERER.answer("ask_documents", {"requester": [requester]}).text
 
@@ -191,7 +192,8 @@ def test_out_of_scope_is_not_answered_as_a_policy_topic() -> None:
 
 
 def test_clarify_offers_likely_topics_then_none_of_these() -> None:
-    answer = ANSWERER.clarify(["nlu_fallback", "ask_fee", "out_of_scope", "ask_documents", "greet", "ask_leak", "ask_laws"])
+    answer = ANSWERER.clarify(["nlu_fallback", "ask_fee", "out_of_scope", "ask_documents", "greet", "ask_leak",
+                               "ask_laws"])
     assert [b.payload for b in answer.buttons] == ["/ask_fee", "/ask_documents", "/ask_leak", "/out_of_scope"]
     assert [b.title for b in answer.buttons][:3] == ["手数料", "本人確認書類", "漏洩時の措置"]
 

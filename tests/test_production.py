@@ -183,9 +183,10 @@ def test_one_conversation_on_both_replicas_is_processed_one_message_at_a_time(
         production.say(sender, "こんにちは")
         barrier = threading.Barrier(2)
 
+        # Called only within this iteration, so the loop's barrier and sender are the current ones.
         def send(replica: int, text: str) -> str:
-            barrier.wait()
-            return production.replica(replica).reply_text(sender, text)
+            barrier.wait()  # noqa: B023
+            return production.replica(replica).reply_text(sender, text)  # noqa: B023
 
         with ThreadPoolExecutor(2) as pool:
             first = pool.submit(send, 1, "個人情報の利用目的を教えて")

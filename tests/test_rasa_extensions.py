@@ -17,8 +17,7 @@ import yaml
 
 from bot import rasa_extensions
 from bot.dialogue.endpoints import TUNED_TRACKER_STORE
-from bot.rasa_extensions import (RASA_VERSION, RELIANCES, REPLACEMENTS, IncompatibleRasa, Reliance,
-                                 Replacement, Target)
+from bot.rasa_extensions import RASA_VERSION, RELIANCES, REPLACEMENTS, IncompatibleRasa, Reliance, Replacement, Target
 from tests.conftest import ROOT
 
 
@@ -82,13 +81,14 @@ def test_a_replacement_must_take_the_parameters_of_its_target() -> None:
 
 
 def test_every_entry_says_why() -> None:
-    for entry in (*REPLACEMENTS, *RELIANCES):
+    entries: tuple[Replacement | Reliance, ...] = (*REPLACEMENTS, *RELIANCES)
+    for entry in entries:
         assert len(entry.why) > 40 and entry.target.path.startswith("rasa.")
 
 
 def test_install_is_idempotent_and_is_what_the_tracker_store_does(tmp_path: Path) -> None:
     # In a process of its own: installing changes Rasa for the whole process.
-    result = _python(f"""
+    result = _python("""
 import logging, warnings, structlog
 from rasa.core.actions.action import RemoteAction
 from bot import rasa_extensions

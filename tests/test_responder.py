@@ -119,7 +119,8 @@ def test_asking_to_stop_what_was_just_explained_offers_the_request_that_stops_it
 
 
 def test_what_for_after_a_data_item_gives_the_purposes_of_that_item() -> None:
-    reply, text = ask("それは何のため？", "ask_verification_reason", Context("ask_definition", ("1.(1)",), None, "口座番号"))
+    reply, text = ask("それは何のため？", "ask_verification_reason",
+                      Context("ask_definition", ("1.(1)",), None, "口座番号"))
     assert reply.topic == "ask_purpose" and text.startswith("口座番号") and "2.(3)①" in reply.clauses
 
 
@@ -161,7 +162,7 @@ def test_two_questions_get_two_cited_answers() -> None:
 ])
 def test_a_procedure_question_about_one_step_gets_that_step(text: str, kinds: list, topic: str,
                                                             clause: str) -> None:
-    reply, _ = ask(text, "ask_request_procedure", **({"request_kind": kinds} if kinds else {}))
+    reply, _ = ask(text, "ask_request_procedure", Context(), **({"request_kind": kinds} if kinds else {}))
     assert reply.topic == topic and reply.clauses[0] == clause
 
 

@@ -43,7 +43,7 @@ OLD, RECENT = NOW - timedelta(days=400), NOW - timedelta(days=100)
 PERSONAL_VALUES = ("多摩", "花子", "090-1234-5678", "hanako@example.jp", "TCN-4821-77",
                    "契約者情報", "kujou@example.jp", "苦情があります")
 # status: the transitions that lead there, with what each needs.
-PATHS = {
+PATHS: dict[Status, list[tuple[Status, dict[str, str]]]] = {
     Status.DONE: [(Status.IN_PROGRESS, {}), (Status.DONE, {"note": "開示書面を郵送"})],
     Status.REFUSED: [(Status.REFUSED, {"note": "法令に抵触するため", "ground": "⑦"})],
     Status.WITHDRAWN: [(Status.WITHDRAWN, {})],

@@ -150,6 +150,7 @@ def test_cors_answers_the_chat_page_only(bot: RunningBot) -> None:
 
 def _raw_response_head(url: str, request: bytes) -> str:
     parts = urlsplit(url)
+    assert parts.port is not None, url
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
         connection.sendall(request)
         return connection.recv(4096).decode("latin-1").split("\r\n\r\n")[0]

@@ -39,7 +39,7 @@ def needs(item: pytest.Item) -> set[str]:
              for need in FIXTURE_NEEDS.get(name, ())}
     callspec = getattr(item, "callspec", None)
     if callspec is not None and any(
-            name in item.fixturenames and value == POSTGRES_PARAM
+            name in getattr(item, "fixturenames", ()) and value == POSTGRES_PARAM
             for name, value in callspec.params.items()):
         found.add("postgres")
     return found

@@ -56,7 +56,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 class AppendOnlyError(RuntimeError):

@@ -67,7 +67,8 @@ class GuardedRestInput(RestInput):
                 return None
             try:
                 # Rasa's handler reads request.json: it gets the checked object.
-                request.parsed_json = parse_body(request.body)
+                # Sanic types parsed_json as None (its value until the body is parsed).
+                request.parsed_json = parse_body(request.body)  # type: ignore[assignment]
             except BadRequest as bad:
                 return response.json({"error": bad.error}, status=bad.status)
             return None

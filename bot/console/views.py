@@ -7,6 +7,7 @@ from typing import Callable
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as Redirect  # what flask.redirect() returns
 
 from bot.cases.models import Ticket
 from bot.console import service
@@ -92,7 +93,7 @@ def show(reference: str) -> str:
         )
 
 
-def _change(reference: str, apply: Callable[[Session, Ticket], None], done: str) -> Response:
+def _change(reference: str, apply: Callable[[Session, Ticket], object], done: str) -> Redirect:
     """Apply one change to the ticket in one unit of work; a refused change changes nothing."""
     try:
         with state().store.unit_of_work() as db:
@@ -105,7 +106,7 @@ def _change(reference: str, apply: Callable[[Session, Ticket], None], done: str)
 
 
 @bp.route("/tickets/<reference>/status", methods=["POST"])
-def change_status(reference: str) -> Response:
+def change_status(reference: str) -> Redirect:
     form = StatusForm()
     return _change(reference, lambda db, ticket: service.set_status(
         db, g.actor, ticket, form.status.data, form.note.data, form.ground.data),
@@ -113,21 +114,21 @@ def change_status(reference: str) -> Response:
 
 
 @bp.route("/tickets/<reference>/assign", methods=["POST"])
-def assign(reference: str) -> Response:
+def assign(reference: str) -> Redirect:
     form = AssignForm()
     return _change(reference, lambda db, ticket: service.assign(
         db, g.actor, ticket, form.assignee.data or None), "担当者を変更しました。")
 
 
 @bp.route("/tickets/<reference>/notes", methods=["POST"])
-def add_note(reference: str) -> Response:
+def add_note(reference: str) -> Redirect:
     form = NoteForm()
     return _change(reference, lambda db, ticket: service.add_note(
         db, g.actor, ticket, form.body.data), "社内メモを追加しました。")
 
 
 @bp.route("/tickets/<reference>/contacts", methods=["POST"])
-def log_contact(reference: str) -> Response:
+def log_contact(reference: str) -> Redirect:
     form = ContactForm()
     return _change(reference, lambda db, ticket: service.log_contact(
         db, g.actor, ticket, form.channel.data, form.direction.data, form.body.data),
@@ -135,7 +136,7 @@ def log_contact(reference: str) -> Response:
 
 
 @bp.route("/tickets/<reference>/due", methods=["POST"])
-def extend_due(reference: str) -> Response:
+def extend_due(reference: str) -> Redirect:
     form = ExtendDueForm()  # a date that does not parse is None, which the service refuses
     return _change(reference, lambda db, ticket: service.extend_due(
         db, g.actor, ticket, form.due_date.data, form.reason.data), "期限を延長しました。")

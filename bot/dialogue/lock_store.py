@@ -14,7 +14,7 @@ The production profile's endpoints name this class as the lock store's `type`
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -42,7 +42,7 @@ class AtomicRedisLockStore(RedisLockStore):
         tickets is deleted. Without a stored lock: a new one if `create`, else None."""
         key = self.key_prefix + conversation_id
 
-        def apply(pipe) -> Optional[T]:  # type: ignore[no-untyped-def] (redis-py's Pipeline)
+        def apply(pipe: Any) -> Optional[T]:  # redis-py's Pipeline
             stored = pipe.get(key)
             if stored is None and not create:
                 return None

@@ -19,8 +19,16 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted,
-                                     SessionStarted, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 

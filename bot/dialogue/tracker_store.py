@@ -65,6 +65,8 @@ class TunedSQLTrackerStore(SQLTrackerStore):
     lock store, as for Rasa's own store.
     """
 
+    engine: Any  # an SQLAlchemy Engine, made by Rasa's SQLTrackerStore, replaced in __init__
+
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         """`cache_size`: how many idle conversations' trackers to keep (a count; 0
         keeps none). `kwargs`: those of Rasa's SQLTrackerStore as endpoints.yml gives

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import phonenumbers
 import regex
@@ -18,8 +18,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from bot.intake.hearing import is_filler, is_question
 from bot.personal_data import EMAIL
-from bot.sudachi import morphemes
 from bot.policy.lemmas import lemmas
+from bot.sudachi import morphemes
 from bot.text import normalize
 
 # The customer has no customer number, or does not know it.
@@ -36,7 +36,8 @@ _LATIN_LETTER = regex.compile(r"[A-Za-z]")
 _KANJI = regex.compile(r"\p{Han}")
 # Morphemes a sentence has and a name does not: the polite and wishing endings,
 # the particles that join a verb to its object, sentence-final particles.
-_SENTENCE_AUXILIARIES = {"です", "でし", "ます", "ませ", "まし", "たい", "たく", "ない", "なかっ", "だ", "だっ", "ん", "な"}
+_SENTENCE_AUXILIARIES = {"です", "でし", "ます", "ませ", "まし", "たい", "たく", "ない", "なかっ", "だ", "だっ",
+                         "ん", "な"}
 # Endings of kana surnames that Sudachi reads as an auxiliary (やま|だ, よし|だ).
 _KANA_NAME_ENDINGS = {"だ", "な"}
 _HIRAGANA_ONLY = regex.compile(r"^\p{Hiragana}+$")
@@ -51,8 +52,8 @@ _LABELLED_CUSTOMER_NUMBER = re.compile(
 # An e-mail address as typed, valid or not: whatever surrounds an @.
 _AT_WORD = re.compile(r"[^\s、。,;；/()（）「」]*@[^\s、。,;；/()（）「」]*")
 # Labels that introduce a value inside a sentence; removed before looking for the name.
-_LABELS = re.compile(r"(?:私の|わたしの)?(?:電話番号|携帯番号|携帯電話|携帯|電話|連絡先|ご連絡先|メールアドレス|メアド|メール"
-                     r"|e-?mail)(?:は|:|：|が)?", re.IGNORECASE)
+_LABELS = re.compile(r"(?:私の|わたしの)?(?:電話番号|携帯番号|携帯電話|携帯|電話|連絡先|ご連絡先"
+                     r"|メールアドレス|メアド|メール|e-?mail)(?:は|:|：|が)?", re.IGNORECASE)
 # Where one part of a several-answers message ends (「山田太郎です。電話番号は…」).
 _PARTS = re.compile(r"[。、,，；;!！\n/]+|\s(?:で|と)\s")
 _NO_ANSWER = ("なし", "ない", "無し", "ありません", "わかりません", "分かりません", "わからない",
@@ -279,7 +280,7 @@ def parse_details(text: str) -> Optional[str]:
     return details
 
 
-def _first_mentioned(text: str, choices: dict[str, Sequence[str]]) -> Optional[str]:
+def _first_mentioned(text: str, choices: Mapping[str, Sequence[str]]) -> Optional[str]:
     """The choice whose keyword appears in `text`, the longest keyword winning
     (「法定代理人」 before 「代理人」)."""
     keywords = sorted(

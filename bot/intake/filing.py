@@ -19,6 +19,7 @@ from bot.cases.models import Ticket
 from bot.cases.tickets import InvalidRequest, NewRequest, open_request, reissue_code
 from bot.policy.answers import Answer, Answerer
 
+
 class IntakeFiler:
     """Files confirmed requests in the case database and words the replies.
     `wording`: data/policy/intake.yml (bot.intake.form.load_intake_wording)."""

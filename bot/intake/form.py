@@ -270,7 +270,7 @@ class IntakeForm:
             return True
         if slot in _YES_NO:
             return heard.act in (Act.YES, Act.NO) or (heard.act != Act.QUESTION and bool(updates))
-        return slot in _SHAPED and bool(updates) and slot in updates
+        return slot in _SHAPED and updates is not None and slot in updates
 
     def _redirect(self, turn: Turn, heard: Heard) -> Step:
         """A person, a cancel, a lost reference, a status lookup or another kind:
@@ -403,6 +403,7 @@ class IntakeForm:
         `known_phone`/`known_email` for a later handoff. Requires every slot
         `new_request` reads (KeyError otherwise) and a `filer`."""
         request = new_request(turn.slots, turn.channel, turn.conversation_id)
+        assert self.filer is not None, "confirm() needs a form made with a filer"
         reply, recorded = self.filer.file(request)
         if not recorded:
             return Step({CONFIRMED: None, FAILURES: 0}, [reply])
@@ -419,7 +420,7 @@ def policy_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
     """The policy's answer to a question asked at a form step: the topic the
     classifier is sure of, else the clause the question's words clearly match,
     else None (the step explains itself instead)."""
-    if (turn.intent in answerer.topics and turn.intent not in _NOT_DIGRESSIONS
+    if (turn.intent is not None and turn.intent in answerer.topics and turn.intent not in _NOT_DIGRESSIONS
             and turn.confidence >= DIGRESSION_CONFIDENCE):
         return answerer.answer(turn.intent, turn.entities, text=turn.text)
     ranked = answerer.ranker.rank(turn.text, limit=1)

@@ -151,7 +151,7 @@ class Handoff:
         if reference:
             return Result(Answer("handoff", self.wording["waiting"].format(reference=reference)), {})
         lines = [self.wording["released"]]
-        if intent in self.answerer.topics:
+        if intent is not None and intent in self.answerer.topics:
             lines.append(self.answerer.answer(intent, entities).text)
         return Result(Answer("handoff", "\n".join(lines)), {ACTIVE: False})
 

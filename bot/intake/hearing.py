@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
-
 from bot.nlu.noise import noise_kind
 from bot.sudachi import morphemes
 from bot.text import normalize
@@ -63,36 +62,39 @@ _HUMAN_WHO = re.compile(r"担当|人間|オペレー[タ]|スタッフ|係の?(�
 _HUMAN_WANT = re.compile(r"話|はな(し|す)|つな|繋|代わ|替わ|かわ|お願い|呼|相談|したい|ください|下さい|連絡")
 _LOST_WHAT = re.compile(r"受付番号|受付の番号|確認コード|コード|PR|(?<!客様)(?<!客さま)(?<!顧客)(?<!電話)(?<!会員)番号",
                         re.IGNORECASE)
-_LOST_HOW = re.compile(r"忘れ|わすれ|無くし|なくし|失くし|紛失|分から|わから|分かりません|わかりません|不明|覚えて(い)?な|控えて(い)?な"
-                       r"|メモして(い)?な|消え|消し|見つから|みつから|届いて(い)?な|知らな|しらな")
+_LOST_HOW = re.compile(r"忘れ|わすれ|無くし|なくし|失くし|紛失|分から|わから|分かりません|わかりません|不明"
+                       r"|覚えて(い)?な|控えて(い)?な|メモして(い)?な|消え|消し|見つから|みつから|届いて(い)?な"
+                       r"|知らな|しらな")
 _CANCEL_ALONE = re.compile(
     r"(やっぱり|もう)?(やめ(ます|る|たい|て|ておきます|とく|ときます|よう)?|止め(ます|る|たい)|キャンセル(します|で|したい)?"
     r"|中止(します|で|したい)?|中断(します)?|終了(します)?|終わり(にします)?|おわり|もういい(です)?|結構です|取り?消し?(ます)?"
     r"|stop|cancel|quit|exit|end|abort)(です|してください|ください|お願いします|します)?", re.IGNORECASE)
-_CANCEL_WHAT = re.compile(r"(受付|申し?込み?|申請|請求|手続き?|入力|確認)(を|は)?(やめ|止め|中止|中断|キャンセル|取り?消|取りやめ)")
+_CANCEL_WHAT = re.compile(r"(受付|申し?込み?|申請|請求|手続き?|入力|確認)(を|は)?"
+                          r"(やめ|止め|中止|中断|キャンセル|取り?消|取りやめ)")
 # 「最初からやり直したい」「はじめからお願いします」「リセット」: a fresh start, not an answer.
 _FROM_THE_START = re.compile(r"(最初|初め|始め|はじめ|一|いち)から|最初に戻|リセット")
 _REDO = re.compile(r"やり直|やりなお|遣り直")
-_RESTART_ALONE = re.compile(r"(もう一度|もういちど)?(やり直|やりなお|遣り直)(し|す)?(たい|ます|です|てください|させてください)?(です)?"
+_RESTART_ALONE = re.compile(r"(もう一度|もういちど)?(やり直|やりなお|遣り直)(し|す)?"
+                            r"(たい|ます|です|てください|させてください)?(です)?"
                             r"|reset|restart|startover|リセット(して|します|したい)?(ください)?", re.IGNORECASE)
 _STATUS = re.compile(r"受付状況|進捗|進み具合|審査状況|申請状況|請求の状況|手続きの状況|対応状況")
-_CHANGE = re.compile(r"やっぱり|やはり|変え|変更|かえ(たい|ます)|ではなく|じゃなくて|でなく|の方が|のほう|にしたい|にします"
-                     r"|切り?替え|間違え|まちがえ")
+_CHANGE = re.compile(r"やっぱり|やはり|変え|変更|かえ(たい|ます)|ではなく|じゃなくて|でなく|の方が|のほう"
+                     r"|にしたい|にします|切り?替え|間違え|まちがえ")
 _REQUEST = re.compile(r"請求|したい|してほしい|して欲しい|希望|お願い|申し?込|手続|にして|に変")
 _THANKS = re.compile(r"ありがと|有難|有り難|感謝|サンキュ|thank|助かり|助かる", re.IGNORECASE)
 _THANKS_MAX_CHARS = 20
-_YES = re.compile(r"(はい|ええ|うん|そうです|ok|オーケー|了解(です|しました)?|承知しました|わかりました|分かりました|大丈夫です?)"
-                  r"(です)?", re.IGNORECASE)
+_YES = re.compile(r"(はい|ええ|うん|そうです|ok|オーケー|了解(です|しました)?|承知しました|わかりました|分かりました"
+                  r"|大丈夫です?)(です)?", re.IGNORECASE)
 _NO = re.compile(r"(いいえ|いや|いえ|ううん|違います|ちがいます|no)(です)?", re.IGNORECASE)
 # Words that say where a question asks (なんで, 何, どう, いくら ...).
-_INTERROGATIVES = {"なぜ", "何故", "なんで", "何で", "どうして", "何", "なに", "なん", "いつ", "どこ", "何処", "どう", "如何",
-                   "いくら", "幾ら", "どれ", "どの", "どんな", "どちら", "誰", "だれ"}
+_INTERROGATIVES = {"なぜ", "何故", "なんで", "何で", "どうして", "何", "なに", "なん", "いつ", "どこ", "何処",
+                   "どう", "如何", "いくら", "幾ら", "どれ", "どの", "どんな", "どちら", "誰", "だれ"}
 _QUESTION_ENDINGS = {"か", "の", "かな", "かしら", "って"}
 # Phrases and words of someone who is not answering yet.
-_FILLER_WORDS = {"待つ", "まだ", "未だ", "ちょっと", "一寸", "少々", "少し", "しばらく", "暫く", "考える", "探す", "調べる",
-                 "確認", "見る", "今", "考え", "一旦", "いったん", "準備", "中", "えっと", "ええと", "えーっと", "あの", "あのう",
-                 "その", "うーん", "ん", "んー", "hmm", "um", "uh", "wait", "お", "ください", "下さる", "くださる", "する",
-                 "為る", "いる", "居る", "ね", "よ"}
+_FILLER_WORDS = {"待つ", "まだ", "未だ", "ちょっと", "一寸", "少々", "少し", "しばらく", "暫く", "考える", "探す",
+                 "調べる", "確認", "見る", "今", "考え", "一旦", "いったん", "準備", "中", "えっと", "ええと",
+                 "えーっと", "あの", "あのう", "その", "うーん", "ん", "んー", "hmm", "um", "uh", "wait", "お",
+                 "ください", "下さる", "くださる", "する", "為る", "いる", "居る", "ね", "よ"}
 _GRAMMAR = {"助詞", "助動詞", "補助記号", "空白", "接頭辞"}
 
 
@@ -129,7 +131,8 @@ def is_filler(text: str) -> bool:
     said = False
     for token in tokens:
         pos = token.part_of_speech()[0]
-        if token.normalized_form().lower() in _FILLER_WORDS or token.surface().lower() in _FILLER_WORDS or pos == "感動詞":
+        if (token.normalized_form().lower() in _FILLER_WORDS or token.surface().lower() in _FILLER_WORDS
+                or pos == "感動詞"):
             said = True
         elif pos not in _GRAMMAR:
             return False

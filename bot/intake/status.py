@@ -25,8 +25,17 @@ from bot.cases.db import CaseStore
 from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
 from bot.intake.form import (
-    FAILURES, MAX_FAILURES, OUTCOME_HANDOFF, REQUESTED_SLOT, Step, Turn, as_clicked,
-    command_act, is_command, policy_answer, with_way_out,
+    FAILURES,
+    MAX_FAILURES,
+    OUTCOME_HANDOFF,
+    REQUESTED_SLOT,
+    Step,
+    Turn,
+    as_clicked,
+    command_act,
+    is_command,
+    policy_answer,
+    with_way_out,
 )
 from bot.intake.hearing import Act, Heard, compact, hear
 from bot.policy.answers import Answer, Answerer

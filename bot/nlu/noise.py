@@ -44,8 +44,8 @@ _SHORT_WORDS = {"いいえ", "いえいえ", "ううん", "はいはい", "い�
 # 「あのー、少々お待ちください」): the customer is not asking anything yet.
 # (matched after _PAUSES dropped spaces, punctuation and long-vowel marks: 「えーっと」 is えっと)
 _HESITATION = r"(?:えっと|ええと|えと|あの|あのう|んん|ちょっと|少々|少し|しばらく|一旦|いったん)"
-_WAIT = (r"(?:(?:待|ま)って(?:ください|下さい|くれ|ね|て)?|お待ちください|お待ち下さい|考え(?:ます|中|させて(?:ください)?)"
-         r"|確認します|調べます|探します)")
+_WAIT = (r"(?:(?:待|ま)って(?:ください|下さい|くれ|ね|て)?|お待ちください|お待ち下さい"
+         r"|考え(?:ます|中|させて(?:ください)?)|確認します|調べます|探します)")
 _WAITING = re.compile(rf"(?:{_HESITATION}+{_WAIT}?|{_WAIT})")
 _PAUSES = re.compile(r"[\s、。,.!?！？…・ー〜~]+")
 

@@ -172,8 +172,8 @@ class Answerer:
     def answer(
         self,
         intent: str,
-        entities: Entities = {},
-        context: Entities = {},
+        entities: Entities = {},  # noqa: B006 (never changed: Entities is a Mapping)
+        context: Entities = {},  # noqa: B006
         text: str = "",
         full: bool = False,
         lead: str = "",
@@ -532,7 +532,8 @@ class Answerer:
         # An angry question stays a question of its topic (a follow-up such as
         # 「訂正でもかかる？」 goes on from it); one that names a right to use is
         # a complaint, after which a 「はい」 files that request.
-        asked = about if about in self.topics and about != COMPLAIN and not draft.kinds else COMPLAIN
+        asked = (about if about is not None and about in self.topics and about != COMPLAIN and not draft.kinds
+                 else COMPLAIN)
         return self._finish(asked, draft)
 
     def _complaint(self, draft: _Draft, topic: Mapping[str, Any], entities: Entities, context: Entities,
@@ -550,7 +551,7 @@ class Answerer:
                 draft.cite("12")
             draft.kinds.extend(kinds)
         else:
-            node = self.focus(self.topics[about], text) if about in self.topics else None
+            node = self.focus(self.topics[about], text) if about is not None and about in self.topics else None
             if node is None:
                 ranked = self.ranker.rank(text, limit=1)
                 if ranked and ranked[0].score >= COMPLAINT_CLAUSE_MIN_SCORE:

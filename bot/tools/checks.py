@@ -75,7 +75,7 @@ def check_example_counts(project: Project) -> list[Problem]:
         distinct: dict[str, set[str]] = defaultdict(set)
         for example in examples:
             distinct[example.intent].add(normalize(example.text))
-        for intent, where in domain.items():
+        for intent in domain:
             count = len(distinct.get(intent, ()))
             if count < minimum:
                 place = _first_example_of(examples, intent) or f"{project.where(directory)}/"
@@ -260,7 +260,7 @@ def run_checks(project: Project, names: list[str] | None = None) -> list[Problem
     for name in names or list(CHECKS):
         found = CHECKS[name](project)
         mark = "ok" if not found else f"{len(found)} problem(s)"
-        summary = CHECKS[name].__doc__.rstrip(".")
+        summary = (CHECKS[name].__doc__ or "").rstrip(".")
         print(f"  {name:<13} {summary} … {mark}", flush=True)
         problems.extend(found)
     return problems

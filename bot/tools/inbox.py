@@ -190,8 +190,8 @@ def merge(review: Path, project: Project) -> int:
         print(problem)
     print("running the project checks on the merged data…", flush=True)
     checked = run_checks(Project(project.root))
-    for problem in checked:
-        print(problem)
+    for found in checked:
+        print(found)
     return 1 if problems or checked else 0
 
 

@@ -41,8 +41,16 @@ from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, lock_store_endpoint, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.databases import create_database
-from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
-                                 chat_command, console_command, rasa_command)
+from bot.tools.processes import (
+    ROOT,
+    STARTUP_TIMEOUT_S,
+    Fleet,
+    actions_command,
+    base_environment,
+    chat_command,
+    console_command,
+    rasa_command,
+)
 
 DEPLOY = ROOT / "deploy"
 RESTART_PAUSE_S = 5

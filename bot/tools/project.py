@@ -146,7 +146,7 @@ class Project:
     @cached_property
     def steps(self) -> list[Step]:
         """Every intent, action and active loop named in data/stories/."""
-        found = []
+        found: list[Step] = []
         for path in sorted(self.stories_dir.glob("*.yml")):
             root = compose(path)
             for section in ("rules", "stories"):

@@ -38,8 +38,16 @@ from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
 from bot.tools.model_server import MODEL, publish
-from bot.tools.processes import (ROOT, STARTUP_TIMEOUT_S, Fleet, actions_command, base_environment,
-                                 chat_command, console_command, rasa_command)
+from bot.tools.processes import (
+    ROOT,
+    STARTUP_TIMEOUT_S,
+    Fleet,
+    actions_command,
+    base_environment,
+    chat_command,
+    console_command,
+    rasa_command,
+)
 
 VAR = ROOT / "var"
 
