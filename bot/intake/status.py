@@ -8,9 +8,12 @@ Every answer is heard first (bot/intake/hearing.py), as in the intake form: a
 request for a person ends the lookup into a handoff, 「やめます」 or 「いいえ」
 stop it, a lost reference or code (「受付番号を忘れました」) ends it with the
 contact point and the offer of a person, a question is answered and the step
-asked again. References and codes are read with spaces, hyphens, full width
-and lower case. The third unusable answer adds the contact point and the offer
-of a person, and every question has a button to stop.
+asked again, thanks get a polite re-ask (not counted). A new request (「開示を
+請求したい」「削除してほしい」) ends the lookup and the request form starts
+(actions/intake.py); it is never counted as an unusable answer. References and
+codes are read with spaces, hyphens, full width and lower case. The third
+unusable answer adds the contact point and the offer of a person, and every
+question has a button to stop.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from bot.intake.form import (
     policy_answer,
     with_way_out,
 )
-from bot.intake.hearing import Act, Heard, compact, hear
+from bot.intake import fields
+from bot.intake.hearing import INTENT_CONFIDENCE, Act, Heard, compact, hear, is_question
 from bot.policy.answers import Answer, Answerer
 from bot.text import normalize
 
@@ -51,12 +55,19 @@ OUTCOME_READY = "ready"
 OUTCOME_CANCELLED = "cancelled"
 # The customer has no reference or code: the contact point and a person.
 OUTCOME_LOST = "lost"
+# The customer asks for a new request instead: action_finish_status_lookup starts it.
+OUTCOME_REQUEST = "request"
 
 # Any dash customers type (the Unicode dashes, minus, long-vowel marks), as in bot.cases.references.
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u2043\u30fc\uff70\ufe58\ufe63\uff0d]")
 _SEPARATORS = re.compile(r"[\s-]")
 # A question about what is asked (「受付番号ってどこに書いてありますか」): the step's own help.
 _ABOUT_CREDENTIALS = re.compile(r"受付番号|受付の番号|確認コード|コード|番号|PR", re.IGNORECASE)
+# A wish for a request (「請求を申し込みたい」), and words of one made earlier, whose
+# status is what the customer is after (「開示を請求したのですが」「削除の進捗」).
+_WISH = re.compile(r"したい|して(ほし|欲し)い|してください|希望|お願い|申し?込|手続|請求(します|する)")
+_EARLIER = re.compile(r"した(?!い)|しました|んだ|済み|状況|進捗|進み具合|どうなっ|まだ|届い|返事|返信|結果")
+REQUEST_INTENT = "request_privacy_action"
 
 
 def _unified(text: str) -> str:
@@ -84,16 +95,25 @@ def parse_code(text: str) -> Optional[str]:
 
 
 class StatusLookup:
+    """The status lookup (status_form): asks for the reference and the six-digit
+    code, reads them however typed, and answers the ticket's status. After three
+    unusable answers, or a lost reference or code, it gives the contact point of
+    11 and the offer of a person; the case database locks a reference after too
+    many wrong codes (bot/cases). Nothing of Rasa: actions/intake.py adapts it."""
+
     def __init__(self, store: CaseStore, answerer: Answerer, wording: Mapping[str, Any]) -> None:
         self.store = store
         self.answerer = answerer
         self.all_wording = wording
         self.wording = wording["status"]
+        self.kinds = answerer.policy.fact("5.(1)", "request_kinds")
 
     def required_slots(self, slots: Mapping[str, Any]) -> list[str]:
+        """The slots the lookup asks, in order (ASKED: the reference, then the code)."""
         return list(ASKED)
 
     def ask(self, slot: str) -> Answer:
+        """The question for `slot` (REFERENCE or the code), with the way out as a button."""
         text = self.wording["ask_reference" if slot == REFERENCE else "ask_code"]
         return Answer(slot, text, buttons=with_way_out([], self.all_wording))
 
@@ -114,7 +134,22 @@ class StatusLookup:
         updates = self._read(turn)
         if updates:
             return Step({**updates, FAILURES: 0})
+        if self.wants_new_request(turn):
+            return self._end(OUTCOME_REQUEST)
         return self._not_a_value(turn, heard)
+
+    def wants_new_request(self, turn: Turn) -> bool:
+        """「開示を請求したい」「削除してほしい」「請求を申し込みたい」: a request to file,
+        not a value; a question, or words about one filed before (「開示を請求したの
+        ですが」「削除の進捗」), are not (the lookup is what they are after)."""
+        said = compact(turn.text)
+        if is_question(turn.text) or _EARLIER.search(said):
+            return False
+        kind = fields.parse_kind(turn.text, self.kinds, turn.entities.get("request_kind", []))
+        if kind is not None:
+            return hear(turn.text, turn.intent, turn.confidence, named_kind=kind).act == Act.KIND
+        return (turn.intent == REQUEST_INTENT and turn.confidence >= INTENT_CONFIDENCE
+                and bool(_WISH.search(said)))
 
     def _way_out(self, heard: Heard) -> Step:
         return self._end({Act.HUMAN: OUTCOME_HANDOFF, Act.LOST: OUTCOME_LOST}.get(heard.act, OUTCOME_CANCELLED))
@@ -136,8 +171,15 @@ class StatusLookup:
     def _not_a_value(self, turn: Turn, heard: Heard) -> Step:
         if heard.act == Act.QUESTION:
             return Step({turn.slot: None}, [self._answer_question(turn)])
-        if heard.act in (Act.FILLER, Act.THANKS):
-            return self._re_ask(turn, self.all_wording["gentle"][heard.act.value])
+        if heard.act == Act.THANKS:
+            # Polite, not unusable: re-asked, not counted.
+            return Step({turn.slot: None}, [Answer(turn.slot, self.all_wording["gentle"]["thanks"],
+                                                   buttons=self.ask(turn.slot).buttons)])
+        if heard.act == Act.STATUS:
+            # 「受付状況を確認したい」 again: this is that lookup; its question again.
+            return Step({turn.slot: None})
+        if heard.act == Act.FILLER:
+            return self._re_ask(turn, self.all_wording["gentle"]["filler"])
         return self._re_ask(turn, self._invalid_text(turn))
 
     def _answer_question(self, turn: Turn) -> Answer:
@@ -172,6 +214,10 @@ class StatusLookup:
                       ("11",), with_way_out([], self.all_wording, human=True)[:1])
 
     def look_up(self, reference: str, code: str) -> Answer:
+        """The status of ticket `reference` ("PR-YYYYMMDD-XXXXXX") if `code` (six
+        digits) is its code: its kind and status label and what happens next. A
+        wrong pair says "not found" (never which part was wrong); a locked
+        reference or a database error gives the contact point instead (no exception)."""
         try:
             with self.store.unit_of_work() as session:
                 result = lookup_status(session, reference, code)
