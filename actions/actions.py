@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlu.noise import NOISE
+from bot.noise import NOISE
 from bot.policy.answers import Answer, default_answerer
 from bot.policy.responder import Context, Message, Reply, Responder
 

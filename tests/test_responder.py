@@ -7,7 +7,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message as RasaMessage
 
 from bot.nlu.entity_values import KnownEntityValues
-from bot.nlu.noise import noise_kind
+from bot.noise import noise_kind
 from bot.policy.answers import Answerer, load_wording
 from bot.policy.document import load_policy
 from bot.policy.lemmas import lemmas

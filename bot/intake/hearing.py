@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
-from bot.nlu.noise import noise_kind
+from bot.noise import noise_kind
 from bot.sudachi import morphemes
 from bot.text import normalize
 

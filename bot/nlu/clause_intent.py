@@ -18,7 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.component import PlainComponent
-from bot.nlu.noise import FALLBACK_INTENT
+from bot.noise import FALLBACK_INTENT
 from bot.policy.answers import Answerer, default_answerer
 
 # How many of DIET's intents and of the ranker's clauses are compared.
