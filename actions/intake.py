@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.actions import ANSWERER, TOPIC_SLOT, entities_of, send
 from bot.cases.db import CaseStore
+from bot.intake import fields
 from bot.intake import form as f
 from bot.intake import handoff as h
 from bot.intake import status as s
@@ -182,21 +183,28 @@ class ActionStartIntake(Action):
             assert filer is not None  # _form() makes its form with one
             send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
-        events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
         if not kinds and tracker.get_slot(TOPIC_SLOT) and tracker.get_slot("request_kind") in _form().kinds:
             kinds = [tracker.get_slot("request_kind")]
-        # The right being exercised is 5.(1): the start says so, cited like every answer.
-        cited = ANSWERER.citation(["5.(1)"])
-        if len(set(kinds)) == 1:
-            events.append(SlotSet(f.KIND, kinds[0]))
-            dispatcher.utter_message(text=f'{WORDING["start_kind"].format(kind=kinds[0])}\n{cited}')
-        else:
-            dispatcher.utter_message(text=f'{WORDING["start"]}\n{cited}')
+        events = start_intake_events(dispatcher, kinds[0] if len(set(kinds)) == 1 else None)
         if (tracker.latest_message.get("intent") or {}).get("name") != REQUEST_INTENT:
             # Started from a 「はい」 (action_affirm_outside_question): no rule runs the form.
             events.append(FollowupAction("intake_form"))
         return events
+
+
+def start_intake_events(dispatcher: CollectingDispatcher, kind: Optional[str]) -> List[EventType]:
+    """A fresh intake (any earlier one cleared, the idempotency key of its ticket)
+    of `kind` when known, and the start said; the caller runs the form."""
+    events = _reset(f.ALL_SLOTS) + [SlotSet(f.SUBMISSION, uuid.uuid4().hex)]
+    # The right being exercised is 5.(1): the start says so, cited like every answer.
+    cited = ANSWERER.citation(["5.(1)"])
+    if kind is not None:
+        events.append(SlotSet(f.KIND, kind))
+        dispatcher.utter_message(text=f'{WORDING["start_kind"].format(kind=kind)}\n{cited}')
+    else:
+        dispatcher.utter_message(text=f'{WORDING["start"]}\n{cited}')
+    return events
 
 
 # Answers after which a 「はい」「お願いします」 means "file that request".
@@ -292,6 +300,12 @@ class ActionFinishStatusLookup(Action):
         outcome = tracker.get_slot(s.OUTCOME)
         if outcome == f.OUTCOME_HANDOFF:
             return _reset(s.ALL_SLOTS) + handoff_from_form(tracker)
+        if outcome == s.OUTCOME_REQUEST:
+            # 「開示を請求したい」 during the lookup: the lookup ends and the request starts.
+            dispatcher.utter_message(text=WORDING["status"]["to_request"])
+            text = tracker.latest_message.get("text") or ""
+            kind = fields.parse_kind(text, _form().kinds, entities_of(tracker).get("request_kind", []))
+            return _reset(s.ALL_SLOTS) + start_intake_events(dispatcher, kind) + [FollowupAction("intake_form")]
         if outcome == s.OUTCOME_LOST:
             send(dispatcher, _lookup().lost())
         elif outcome == s.OUTCOME_CANCELLED or not (reference and code):

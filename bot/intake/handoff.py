@@ -1,6 +1,12 @@
 """Handing a conversation to staff: confirm, take a contact, open a handoff
 ticket, then stand aside until staff close it.
 
+Each step hears the answer first (bot/intake/hearing.py), as the other forms do:
+「やめます」 in any wording ends the handoff with the contact point; a question is
+answered and the step asked again; filler and thanks get a gentle re-ask. Every
+question has a way out (「いいえ」, or the button to stop), and from the third
+unusable answer on the re-ask adds the contact point, as in the intake form.
+
 The customer asks for a person (ask_human), complains or objects (complain,
 section 11), or the bot fails to understand twice in a row. While the handoff
 is open, every message gets a short notice (staff read them in the console);
@@ -9,7 +15,7 @@ once staff close the ticket, the next message is answered automatically again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,7 +24,18 @@ from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
 from bot.cases.tickets import InvalidRequest, reissue_code
 from bot.intake import fields
-from bot.intake.form import KNOWN_EMAIL, KNOWN_PHONE, REQUESTED_SLOT, Step, Turn, policy_answer, yes_or_no
+from bot.intake.form import (
+    FAILURES,
+    KNOWN_EMAIL,
+    KNOWN_PHONE,
+    MAX_FAILURES,
+    REQUESTED_SLOT,
+    Step,
+    Turn,
+    policy_answer,
+    with_way_out,
+    yes_or_no,
+)
 from bot.intake.hearing import Act, hear
 from bot.policy.answers import Answer, Answerer, Button
 
@@ -31,7 +48,9 @@ SUBMISSION = "handoff_id"
 ACTIVE = "handoff_active"
 
 ASKED = (CONFIRM, CONTACT)
-ALL_SLOTS = (*ASKED, REASON, SUMMARY, OUTCOME, SUBMISSION)
+# FAILURES is the intake form's counter: the handoff form only runs once the
+# other forms have ended, and it is cleared when the handoff starts and ends.
+ALL_SLOTS = (*ASKED, REASON, SUMMARY, OUTCOME, SUBMISSION, FAILURES)
 # Set only when the form ends early; a completed form is a confirmed handoff.
 OUTCOME_DECLINED = "declined"
 
@@ -65,6 +84,7 @@ class Handoff:
         (questions asked mid-form, the contact block); `wording`: intake.yml whole."""
         self.store = store
         self.answerer = answerer
+        self.all_wording = wording
         self.wording = wording["handoff"]
 
     # -- the form -------------------------------------------------------------
@@ -80,17 +100,22 @@ class Handoff:
         contact = known_contact(slots)
         # Shown back masked: whoever knows the conversation id must not read it here.
         text = spec["known"].format(contact=contact.masked()) if slot == CONFIRM and contact else spec["text"]
-        buttons = tuple(Button(title, payload) for title, payload in spec.get("buttons", []))
-        return Answer(slot, text, buttons=buttons)
+        buttons = [Button(title, payload) for title, payload in spec.get("buttons", [])]
+        # The confirmation's own 「いいえ」 is its way out; the contact gets the button to stop.
+        way_out = tuple(buttons) if slot == CONFIRM else with_way_out(buttons, self.all_wording)
+        return Answer(slot, text, buttons=way_out)
 
     def validate(self, turn: Turn) -> Step:
         """What the answer to `turn.slot` (CONFIRM or CONTACT) does, as a Step of
-        slot updates and replies: a cancel or a no ends the form (`handoff_outcome`
-        declined); a question the policy answers is answered and the step asked
-        again; a yes sets the
-        confirmation; a phone or e-mail sets the contact and keeps it in
-        `known_phone`/`known_email`; anything else clears the slot and re-asks with
-        a hint. Unless the form ends, `updates` has the asked slot."""
+        slot updates and replies: a cancel in any wording or a no ends the form
+        (`handoff_outcome` declined: action_finish_handoff gives the contact point);
+        a question the policy answers is answered and the step asked again; a yes
+        (or a request for a person) sets the confirmation; a phone or e-mail sets
+        the contact and keeps it in `known_phone`/`known_email`. Filler
+        (「ちょっと待って」) and thanks get a gentle re-ask, thanks not counted;
+        anything else clears the slot and re-asks with a hint. Each counted re-ask
+        adds one to `intake_failures`; from the MAX_FAILURES-th on, the re-ask adds
+        the contact point. Unless the form ends, `updates` has the asked slot."""
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
@@ -99,16 +124,35 @@ class Handoff:
             answered = policy_answer(self.answerer, turn)
             if answered is not None:
                 return Step({turn.slot: None}, [answered, self.ask(turn.slot, turn.slots)])
-        if turn.slot == CONFIRM:
-            answer = yes_or_no(turn)
-            if answer is not None:
-                return Step({CONFIRM: True}) if answer else self._end(OUTCOME_DECLINED)
-        else:
+        if turn.slot == CONTACT:
             contact = fields.parse_contact(turn.text)
             if contact:
                 return Step({CONTACT: str(contact), KNOWN_PHONE: contact.phone, KNOWN_EMAIL: contact.email})
+        if heard.act == Act.THANKS:
+            return Step({turn.slot: None}, [self._re_ask_answer(turn, self.all_wording["gentle"]["thanks"])])
+        if heard.act == Act.FILLER:
+            # Before the yes or no: the classifier reads 「えーと」 as a yes.
+            return self._re_ask(turn, self.all_wording["gentle"]["filler"])
+        if heard.act == Act.HUMAN:
+            # 「担当者と話したい」: a yes to the handoff; at the contact, its question again.
+            return Step({CONFIRM: True}) if turn.slot == CONFIRM else Step({CONTACT: None})
+        if turn.slot == CONFIRM:
+            # The classifier's yes or no only when sure (a click is): it reads noise as either.
+            answer = {Act.YES: True, Act.NO: False}.get(heard.act, yes_or_no(replace(turn, intent=None)))
+            if answer is not None:
+                return Step({CONFIRM: True}) if answer else self._end(OUTCOME_DECLINED)
+        return self._re_ask(turn, self.wording["invalid"][turn.slot])
+
+    def _re_ask(self, turn: Turn, text: str) -> Step:
+        """One more unusable answer: from the MAX_FAILURES-th on, the contact point too."""
+        failures = int(turn.slots.get(FAILURES) or 0) + 1
+        if failures >= MAX_FAILURES:
+            text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block()])
+        return Step({turn.slot: None, FAILURES: failures}, [self._re_ask_answer(turn, text, failures >= MAX_FAILURES)])
+
+    def _re_ask_answer(self, turn: Turn, text: str, contact: bool = False) -> Answer:
         asked = self.ask(turn.slot, turn.slots)
-        return Step({turn.slot: None}, [Answer(turn.slot, self.wording["invalid"][turn.slot], buttons=asked.buttons)])
+        return Answer(turn.slot, text, ("11",) if contact else (), asked.buttons)
 
     def _end(self, outcome: str) -> Step:
         return Step({REQUESTED_SLOT: None, OUTCOME: outcome})

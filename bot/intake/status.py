@@ -27,6 +27,7 @@ from bot import personal_data
 from bot.cases.db import CaseStore
 from bot.cases.references import normalize_reference
 from bot.cases.tickets import lookup_status
+from bot.intake import fields
 from bot.intake.form import (
     FAILURES,
     MAX_FAILURES,
@@ -40,7 +41,6 @@ from bot.intake.form import (
     policy_answer,
     with_way_out,
 )
-from bot.intake import fields
 from bot.intake.hearing import INTENT_CONFIDENCE, Act, Heard, compact, hear, is_question
 from bot.policy.answers import Answer, Answerer
 from bot.text import normalize
