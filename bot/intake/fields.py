@@ -49,8 +49,11 @@ _CUSTOMER_NUMBER = re.compile(
 # A customer number named as such inside a longer answer (「お客様番号は TCN-4821-77 です」).
 _LABELLED_CUSTOMER_NUMBER = re.compile(
     r"(?:お客様番号|お客さま番号|顧客番号|会員番号)\s*(?:は|:|：)?\s*(?P<value>[A-Za-z0-9](?:[A-Za-z0-9-]{1,18}[A-Za-z0-9]))(?![A-Za-z0-9-])")
-# An e-mail address as typed, valid or not: whatever surrounds an @.
-_AT_WORD = re.compile(r"[^\s、。,;；/()（）「」]*@[^\s、。,;；/()（）「」]*")
+# An e-mail address as typed, valid or not: whatever surrounds an @. After the @
+# a comma before a letter is a dot typed wrong (「taro@example,jp」), not the end.
+_AT_WORD = re.compile(r"[^\s、。,;；/()（）「」]*@(?:[^\s、。,;；/()（）「」]|,(?=[A-Za-z]))*")
+# A word with a digit in it (「TCN-4821-77」「1-2-3」): never part of a name.
+_DIGIT_WORD = re.compile(r"[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*")
 # Labels that introduce a value inside a sentence; removed before looking for the name.
 _LABELS = re.compile(r"(?:私の|わたしの)?(?:電話番号|携帯番号|携帯電話|携帯|電話|連絡先|ご連絡先"
                      r"|メールアドレス|メアド|メール|e-?mail)(?:は|:|：|が)?", re.IGNORECASE)
@@ -63,6 +66,9 @@ _MIN_DETAILS, MAX_DETAILS = 2, 500
 
 @dataclass(frozen=True)
 class Contact:
+    """How to reach the customer: a phone number in national format
+    (「090-1234-5678」) and/or an e-mail address; either may be None."""
+
     phone: Optional[str] = None
     email: Optional[str] = None
 
@@ -101,8 +107,8 @@ def parse_name(text: str) -> Optional[str]:
         return None  # nothing left, or still a field's label (「お客様番号お客様番号」)
     if any(_JAPANESE_LETTER.search(word) and _LATIN_LETTER.search(word) for word in name.split()):
         return None
-    if is_question(name) or is_filler(name):
-        return None
+    if is_question(name) or is_filler(name) or name.lower() in _NO_ANSWER:
+        return None  # 「なし」「不明」: no name given
     if _is_sentence(name) and not all(map(_reads_as_name, _at_script_change(name))):
         return None
     return name
@@ -160,14 +166,31 @@ def parse_phone(text: str) -> Optional[str]:
     return None
 
 
+# What may touch an address as typed: a label's colon, quotes, brackets and
+# separators, the end of a sentence. Any other ASCII character there belongs to
+# what was typed (「taro*x@example.jp」): the address is malformed, not 「x@example.jp」.
+_BEFORE_ADDRESS = set(':="\'(<[,;/')
+_AFTER_ADDRESS = set('.!?:"\')>],;/')
+
+
 def parse_email(text: str) -> Optional[str]:
-    """The first syntactically valid e-mail address in `text` (no DNS lookup)."""
-    for candidate in EMAIL.findall(normalize(text)):  # candidates: validate_email decides
+    """The first syntactically valid e-mail address in `text` (no DNS lookup),
+    taken whole: never the tail of a longer word (「taro*x@example.jp」 has none)."""
+    normalized = normalize(text)
+    for match in EMAIL.finditer(normalized):  # candidates: validate_email decides
+        before, after = normalized[match.start() - 1:match.start()], normalized[match.end():match.end() + 1]
+        if _glued(before, _BEFORE_ADDRESS) or _glued(after, _AFTER_ADDRESS):
+            continue
         try:
-            return validate_email(candidate, check_deliverability=False, allow_smtputf8=False).normalized
+            return validate_email(match.group(0), check_deliverability=False, allow_smtputf8=False).normalized
         except EmailNotValidError:
             continue
     return None
+
+
+def _glued(char: str, allowed: set[str]) -> bool:
+    """Whether `char`, next to an address, is an ASCII character that belongs to it."""
+    return bool(char) and char.isascii() and not char.isspace() and char not in allowed
 
 
 def parse_contact(text: str) -> Optional[Contact]:
@@ -195,9 +218,13 @@ class Reading:
     email: Optional[str] = None
     customer_number: Optional[str] = None
     rejected: tuple[Rejected, ...] = ()
+    # The message without the phone numbers, e-mail addresses and labelled
+    # customer number found in it (where an unlabelled customer number may be).
+    rest: str = ""
 
     @property
     def contact(self) -> Optional[Contact]:
+        """The phone and e-mail read from the message, or None when it held neither."""
         return Contact(self.phone, self.email) if self.phone or self.email else None
 
 
@@ -238,7 +265,7 @@ def _phones(text: str) -> tuple[Optional[str], list[Rejected], str]:
 def _name_in(text: str) -> Optional[str]:
     """The first part of `text` that is a name, once the values and their labels are gone."""
     for part in _PARTS.split(_LABELS.sub(" ", text)):
-        name = parse_name(part)
+        name = parse_name(_DIGIT_WORD.sub(" ", part))
         if name is not None:
             return name
     return None
@@ -248,16 +275,17 @@ def read_several(text: str) -> Reading:
     """Every field in one answer: name, phone, e-mail and a labelled customer number."""
     normalized = normalize(text)
     email, bad_emails, rest = _emails(normalized)
-    phone, bad_phones, rest = _phones(rest)
+    # Before the phones: 「お客様番号は12345678」 is a customer number, not a wrong phone.
     labelled = _LABELLED_CUSTOMER_NUMBER.search(rest)
     customer_number = labelled.group("value").upper() if labelled else None
     if labelled:
         rest = rest.replace(labelled.group(0), " ")
+    phone, bad_phones, rest = _phones(rest)
     # A name is looked for among the parts only beside another value (「山田太郎です。電話番号は…」):
     # alone, the whole answer must be the name (「'; DROP TABLE …」 has no name in it).
     beside_a_value = bool(email or phone or customer_number or bad_phones or bad_emails)
     name = _name_in(rest) if beside_a_value else parse_name(rest)
-    return Reading(name, phone, email, customer_number, tuple(bad_phones + bad_emails))
+    return Reading(name, phone, email, customer_number, tuple(bad_phones + bad_emails), rest.strip())
 
 
 def parse_customer_number(text: str) -> Optional[str]:

@@ -16,6 +16,7 @@ The form's last question is the summary (customer input shown as plain text);
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -308,7 +309,11 @@ class IntakeForm:
         """A question is answered; filler and thanks get a gentle re-ask; the rest a hint."""
         if heard.act == Act.QUESTION:
             return Step({turn.slot: None}, [self._answer_question(turn)])
-        if heard.act in (Act.FILLER, Act.THANKS):
+        if heard.act == Act.THANKS:
+            # Thanks is no failed answer: not counted towards the third.
+            return Step({turn.slot: None}, [Answer(turn.slot, self.wording["gentle"]["thanks"],
+                                                   buttons=self.ask(turn.slot, turn.slots).buttons)])
+        if heard.act == Act.FILLER:
             return self._re_ask(turn, self.wording["gentle"][heard.act.value])
         return self._invalid(turn)
 
@@ -360,17 +365,25 @@ class IntakeForm:
         contact = reading.contact
         if contact and open_(CONTACT):
             updates.update({CONTACT: str(contact), PHONE: contact.phone, EMAIL: contact.email})
+        elif contact:
+            added, second = _added_contact(turn.slots, contact)
+            updates.update(added)
+            reading = replace(reading, rejected=reading.rejected + second)
         number = reading.customer_number
-        if number is None and turn.slot == CUSTOMER_NUMBER and contact is None:
-            number = fields.parse_customer_number(turn.text)
+        if number is None and turn.slot == CUSTOMER_NUMBER:
+            # Beside a phone or an e-mail, only what is left of the message: a
+            # phone's digits are no customer number.
+            number = fields.parse_customer_number(turn.text if contact is None else reading.rest)
         if number and open_(CUSTOMER_NUMBER):
             updates[CUSTOMER_NUMBER] = number
         return Several(updates or None, self._notes(turn.slot, updates, reading))
 
     def _notes(self, asked: str, updates: Mapping[str, Any], reading: fields.Reading) -> list[str]:
         wording = self.wording
+        # A customer number of digits (「12345678」) is no phone number not in use.
+        taken = lambda rejected: rejected.value.strip().upper() == updates.get(CUSTOMER_NUMBER)  # noqa: E731
         notes = [wording["rejected"][rejected.why].format(value=plain_text(rejected.value))
-                 for rejected in reading.rejected if not (asked == CUSTOMER_NUMBER and CUSTOMER_NUMBER in updates)]
+                 for rejected in reading.rejected if not (asked == CUSTOMER_NUMBER and taken(rejected))]
         if updates.get(PHONE) and updates.get(EMAIL):
             notes.append(wording["both_contacts"].format(phone=updates[PHONE], email=plain_text(updates[EMAIL])))
         also = [name for name in (NAME, CONTACT, CUSTOMER_NUMBER) if name in updates and name != asked]
@@ -448,6 +461,21 @@ def new_request(slots: Mapping[str, Any], channel: str, conversation_id: str) ->
     )
 
 
+def _added_contact(slots: Mapping[str, Any],
+                   given: fields.Contact) -> tuple[dict[str, Any], tuple[fields.Rejected, ...]]:
+    """A phone or e-mail given after the contact was answered: what the contact
+    lacked is added (the slot updates); a second, different phone or e-mail is
+    not kept but said (phone_second, email_second), never dropped silently."""
+    phone, email = slots.get(PHONE), slots.get(EMAIL)
+    rejected = tuple(fields.Rejected(value, why) for value, stored, why in (
+        (given.phone, phone, "phone_second"), (given.email, email, "email_second"))
+        if value and stored and value != stored)
+    merged = fields.Contact(phone or given.phone, email or given.email)
+    if (merged.phone, merged.email) == (phone, email):
+        return {}, rejected
+    return {CONTACT: str(merged), PHONE: merged.phone, EMAIL: merged.email}, rejected
+
+
 def _one(slot: str, value: Optional[str]) -> Optional[dict[str, Any]]:
     return None if value is None else {slot: value}
 
@@ -505,6 +533,10 @@ def with_way_out(buttons: Sequence[Button], wording: Mapping[str, Any], human: b
     return (*buttons, *extra, *([] if has_stop else [stop]))
 
 
+# Digits and the @: what values are made of, never words of a button's title.
+_FIGURES = re.compile(r"[0-9@]")
+
+
 def _same_choice(text: str, button: Button) -> bool:
     """Whether typed `text` says what the button says: its title or payload, or the
     same content words (「この内容で申し込みます」), or only its last one, the verb
@@ -512,6 +544,8 @@ def _same_choice(text: str, button: Button) -> bool:
     said = compact(text)
     if said in (compact(button.title), compact(button.payload)):
         return True
+    if _FIGURES.search(normalize(text)) and not _FIGURES.search(button.title):
+        return False  # 「なし 080-1111-2222」: a value beside the title is not a click
     words, title_words = lemmas(text), lemmas(button.title)
     return bool(words) and words in (title_words, title_words[-1:]) and not is_question(text)
 
