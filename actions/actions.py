@@ -139,9 +139,11 @@ class ActionAskWhichTopic(_AnswerAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         # An unsure message that leans on the previous answer (「だいりにんのばあいわ？」)
-        # is answered against it rather than met with a list of topics.
+        # is answered against it, an angry one with an apology and a person,
+        # rather than met with a list of topics.
         if not tracker.latest_message.get(NOISE):
-            reply = RESPONDER.follow_up(message_of(tracker), context_of(tracker))
+            message = message_of(tracker)
+            reply = RESPONDER.follow_up(message, context_of(tracker)) or RESPONDER.angry(message)
             if reply is not None:
                 return answer_with(dispatcher, reply)
         return super().run(dispatcher, tracker, domain)

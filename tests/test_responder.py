@@ -171,6 +171,8 @@ def test_a_procedure_question_about_one_step_gets_that_step(text: str, kinds: li
     ("個人情報保護管理者って誰？名前と役職を教えて", "ask_security", "氏名"),
     ("委託してる会社ってどこ？社名が知りたい", "ask_outsourcing", "会社名"),
     ("「当社の掲示板」ってどこにあるんですか？", "ask_policy_change", "掲示板"),
+    # the policy's own page, not the request form
+    ("ぽりしーのURLおしえて", "ask_policy_change", "URL"),
 ])
 def test_what_the_policy_does_not_state_is_said_so_with_the_contact_point(text: str, intent: str,
                                                                          what: str) -> None:
@@ -181,6 +183,8 @@ def test_what_the_policy_does_not_state_is_said_so_with_the_contact_point(text: 
 def test_a_plain_question_is_not_told_that_something_is_unstated() -> None:
     _, answer = ask("電話番号を教えて", "ask_contact")
     assert "記載されていません" not in answer
+    _, answer = ask("ぽりしーのURLおしえて", "ask_policy_change")
+    assert "書式" not in answer
 
 
 def test_a_second_question_gets_its_topics_own_answer() -> None:
@@ -212,6 +216,7 @@ def test_an_angry_question_is_met_as_a_complaint_with_the_clause_and_a_person() 
     ("見るだけで金取るとか、ぼったくりかよ", Tone.ANGRY),
     ("ちゃんと管理してるんだろうな？", Tone.ANGRY),
     ("対応が最悪でした", Tone.ANGRY),
+    ("お宅から情報漏れてるでしょ！迷惑電話が急に増えた。どうしてくれるんだ", Tone.ANGRY),
     ("最新のポリシーはどこで読めますか", Tone.NEUTRAL),
     ("情報が漏れていないか心配で夜も眠れません", Tone.WORRIED),
     ("年寄りなのでよくわからないのですが", Tone.WORRIED),
@@ -276,3 +281,11 @@ def test_a_request_kind_that_is_none_of_the_eight_is_dropped() -> None:
         {"entity": "data_item", "value": "住所"}]})
     KnownEntityValues().process([message])
     assert [e["value"] for e in message.get("entities")] == ["開示", "住所"]
+
+
+def test_an_angry_message_the_nlu_was_unsure_of_gets_an_apology_and_a_person() -> None:
+    reply = RESPONDER.angry(Message("おい、勝手にDM送ってくるのやめろ", "nlu_fallback", 0.4))
+    assert reply is not None
+    assert reply.answers[0].text.startswith("ご不快な思いをおかけし")
+    assert any(button.payload == "/ask_human" for button in reply.answers[0].buttons)
+    assert RESPONDER.angry(Message("DMの件で質問です", "nlu_fallback", 0.4)) is None

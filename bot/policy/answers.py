@@ -51,7 +51,9 @@ COMPLAINT_CLAUSE_MIN_SCORE = 3.0
 MIN_FOCUS_SCORE = 1.6
 FOCUS_MARGIN = 1.25
 # A question about the request form itself, which the policy does not publish.
-_ASKS_FORM = re.compile(r"書式|様式|用紙|URL|ダウンロード|フォーム|テンプレート|ひな形|雛形")
+# The request form (「書式はダウンロードできる？」): a URL or a download alone may
+# be the policy's own page (answers.yml `unstated`).
+_ASKS_FORM = re.compile(r"書式|様式|用紙|申請書|フォーム|テンプレート|ひな形|雛形")
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,8 @@ class Answerer:
         if _ASKS_FORM.search(text):
             draft.say(self.wording["form_not_published"])
             draft.contact = True
-        self._say_unstated(draft, text)
+        else:
+            self._say_unstated(draft, text)
         return self._finish(intent, draft)
 
     def _say_unstated(self, draft: _Draft, text: str) -> None:

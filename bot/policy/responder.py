@@ -255,6 +255,12 @@ class Responder:
     def _lead(self, tone: Tone) -> str:
         return self.tone_lines.get(tone.value, "") if tone is not Tone.NEUTRAL else ""
 
+    def angry(self, message: Message) -> Optional[Reply]:
+        """The complaint reply when `message` is angry whatever its intent (the
+        NLU was unsure: 「おい、勝手にDM送ってくるのやめろ」), else None: an angry
+        customer gets an apology and a person, never a list of topics."""
+        return self._complaint(message) if tone_of(message.text) is Tone.ANGRY else None
+
     def _complaint(self, message: Message) -> Reply:
         """An apology first, then the right or the clause the complaint is
         about. The complain intent goes on to the handoff form (it offers a
