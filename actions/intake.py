@@ -184,6 +184,9 @@ class ActionStartIntake(Action):
             send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
+        if not kinds and tracker.get_slot(TOPIC_SLOT) == HUMAN_TOPIC:
+            # 「やっぱりお願いします」 right after declining to be handed over: the handover.
+            return _handoff_again(tracker)
         if not kinds and tracker.get_slot(TOPIC_SLOT) and tracker.get_slot("request_kind") in _form().kinds:
             kinds = [tracker.get_slot("request_kind")]
         events = start_intake_events(dispatcher, kinds[0] if len(set(kinds)) == 1 else None)
@@ -207,6 +210,15 @@ def start_intake_events(dispatcher: CollectingDispatcher, kind: Optional[str]) -
     return events
 
 
+# Remembered as the topic when a handover was declined: a 「はい」「やっぱりお願いします」
+# right after it means the handover, not a request.
+HUMAN_TOPIC = "ask_human"
+
+
+def _handoff_again(tracker: Tracker) -> List[EventType]:
+    return [*start_handoff_events(tracker, HUMAN_TOPIC), SlotSet(TOPIC_SLOT, None), FollowupAction("handoff_form")]
+
+
 # Answers after which a 「はい」「お願いします」 means "file that request".
 PROCEDURE_TOPIC = "ask_request_procedure"
 FILING_TOPICS = {PROCEDURE_TOPIC, "ask_fee", "complain"}
@@ -228,6 +240,8 @@ class ActionAffirmOutsideQuestion(Action):
             # The summary's 「この内容で申し込む」 clicked again: the receipt once more.
             return [FollowupAction("action_start_intake")]
         topic = tracker.get_slot(TOPIC_SLOT)
+        if topic == HUMAN_TOPIC:
+            return _handoff_again(tracker)
         if topic in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
             return [FollowupAction("action_start_intake")]
         if topic == PROCEDURE_TOPIC:
@@ -353,7 +367,9 @@ class ActionFinishHandoff(Action):
         result = _handoff().finish(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
                                    tracker.sender_id)
         send(dispatcher, result.answer)
-        return _reset(h.ALL_SLOTS) + [SlotSet(name, value) for name, value in result.updates.items()]
+        declined = tracker.get_slot(h.OUTCOME) == h.OUTCOME_DECLINED
+        return (_reset(h.ALL_SLOTS) + [SlotSet(name, value) for name, value in result.updates.items()]
+                + [SlotSet(TOPIC_SLOT, HUMAN_TOPIC if declined else None)])
 
 
 class ActionHandoffNotice(Action):

@@ -142,6 +142,16 @@ def test_declining_the_handoff_after_leaving_the_form_stores_nothing(running_bot
     assert "出典：セキュリティポリシー 1" in running_bot.reply_text(sender, "個人情報とは何ですか")
 
 
+@pytest.mark.parametrize("after_all", ["やっぱりお願いします", "はい"])
+def test_yes_after_declining_the_handoff_is_the_handoff_not_a_request(running_bot: RunningBot,
+                                                                       after_all: str) -> None:
+    sender = new_sender()
+    assert HANDOFF_ASKED in running_bot.reply_text(sender, "担当の方とお話しできますか")
+    assert HANDOFF_DECLINED in running_bot.click(sender, "いいえ")
+    reply = running_bot.reply_text(sender, after_all)
+    assert HANDOFF_ASKED in reply and WORDING["ask"]["intake_kind"]["text"] not in reply, reply
+
+
 # -- 2. a new request during the status lookup --------------------------------------------
 
 @pytest.mark.parametrize(("said", "kind"), [("開示を請求したい", "開示"), ("削除してほしいです", "削除")])

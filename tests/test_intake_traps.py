@@ -75,9 +75,11 @@ def test_status_in_the_middle_of_a_request_says_how_and_re_asks() -> None:
 
 # -- change of mind ------------------------------------------------------------
 
+@pytest.mark.parametrize("said", ["やっぱり削除の請求に変えたいです", "あ、やっぱり開示じゃなくて削除にしたいです"])
 @pytest.mark.parametrize("slot", [f.REQUESTER, f.NAME, f.CONSENT, f.DETAILS, f.CONFIRMED])
-def test_a_change_of_mind_switches_the_kind_and_says_so(slot: str) -> None:
-    step = FORM.validate(turn(slot, "やっぱり削除の請求に変えたいです", **FILLED))
+def test_a_change_of_mind_switches_the_kind_and_says_so(slot: str, said: str) -> None:
+    # the kind it is no longer (開示じゃなくて) named first must not hide the new one
+    step = FORM.validate(turn(slot, said, **FILLED))
     assert step.updates[f.KIND] == "削除" and step.updates[slot] is None
     assert step.replies[0].text == WORDING["kind_changed"].format(kind="削除")
     assert step.updates[f.DETAILS] is None  # the details were about 開示

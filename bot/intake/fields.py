@@ -319,13 +319,19 @@ def _first_mentioned(text: str, choices: Mapping[str, Sequence[str]]) -> Optiona
     return next((value for keyword, value in keywords if keyword in answer), None)
 
 
+# 「開示じゃなくて削除」「開示ではなく訂正」: the kind named first is the one not wanted.
+_NOT_THIS = r"\s*(?:じゃなくて|じゃなく|ではなくて|ではなく|でなくて|でなく|じゃない|ではない)"
+
+
 def parse_kind(text: str, kinds: Sequence[str], entity_values: Sequence[str] = ()) -> Optional[str]:
     """One of the request kinds of 5.(1): from the NLU entity when there is one,
-    else from the kind named in the text."""
+    else from the kind named in the text; a kind the text says it does not want
+    (「開示じゃなくて削除」) is never the one."""
+    unwanted = {kind for kind in kinds if re.search(re.escape(kind) + _NOT_THIS, text)}
     for value in entity_values:
-        if value in kinds:
+        if value in kinds and value not in unwanted:
             return value
-    return _first_mentioned(text, {kind: (kind,) for kind in kinds})
+    return _first_mentioned(text, {kind: (kind,) for kind in kinds if kind not in unwanted})
 
 
 _REQUESTER_WORDS = {
