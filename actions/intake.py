@@ -25,6 +25,7 @@ from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
 from bot.intake.hearing import lost_credentials
+from bot.policy.answers import COMPLAIN, PROCEDURE
 
 WORDING = load_intake_wording()
 
@@ -220,8 +221,7 @@ def _handoff_again(tracker: Tracker) -> List[EventType]:
 
 
 # Answers after which a 「はい」「お願いします」 means "file that request".
-PROCEDURE_TOPIC = "ask_request_procedure"
-FILING_TOPICS = {PROCEDURE_TOPIC, "ask_fee", "complain"}
+FILING_TOPICS = {PROCEDURE, "ask_fee", COMPLAIN}
 REQUEST_INTENT = "request_privacy_action"
 
 
@@ -244,7 +244,7 @@ class ActionAffirmOutsideQuestion(Action):
             return _handoff_again(tracker)
         if topic in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
             return [FollowupAction("action_start_intake")]
-        if topic == PROCEDURE_TOPIC:
+        if topic == PROCEDURE:
             # The procedure answer without a kind offered 「この請求を申し込む」: the form asks which.
             return [FollowupAction("action_start_intake")]
         dispatcher.utter_message(response="utter_anything_else")

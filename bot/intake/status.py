@@ -214,8 +214,8 @@ class StatusLookup:
                       ("11",), with_way_out([], self.all_wording, human=True)[:1])
 
     def look_up(self, reference: str, code: str) -> Answer:
-        """The status of ticket `reference` ("PR-YYYYMMDD-XXXXXX") if `code` (six
-        digits) is its code: its kind and status label and what happens next. A
+        """The status of ticket `reference` (canonical, e.g. 「PR-20261128-ABC234」)
+        if `code` (six digits) is its code: its kind and status label and what happens next. A
         wrong pair says "not found" (never which part was wrong); a locked
         reference or a database error gives the contact point instead (no exception)."""
         try:

@@ -118,9 +118,9 @@ class Answerer:
             "ask_documents": self._documents,
             "ask_fee": self._fee,
             "ask_refusal": self._refusal,
-            "ask_request_procedure": self._procedure,
+            PROCEDURE: self._procedure,
             "ask_verification_reason": self._verification,
-            "complain": self._complaint,
+            COMPLAIN: self._complaint,
             "out_of_scope": self._out_of_scope,
         }
 
@@ -493,7 +493,7 @@ class Answerer:
     def procedure_steps(self, kinds: Sequence[str]) -> Answer:
         """Every step of a request (form, documents, fee, checks, refusal,
         result): the detail behind the short procedure answer."""
-        topic = self.topics["ask_request_procedure"]
+        topic = self.topics[PROCEDURE]
         draft = _Draft(contact=True)
         request = self.policy["5.(1)"]
         known = [kind for kind in kinds if kind in request.facts["request_kinds"]]
@@ -522,13 +522,13 @@ class Answerer:
         draft.kinds.extend(known)
         if not known:
             draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
-        return self._finish("ask_request_procedure", draft)
+        return self._finish(PROCEDURE, draft)
 
     def complaint(self, entities: Entities, text: str, about: Optional[str] = None, lead: str = "") -> Answer:
         """A complaint: `lead` (the apology), the right or the clause it is
         about (looked for in the scope of the topic `about` first), then who
         takes complaints."""
-        topic = self.topics["complain"]
+        topic = self.topics[COMPLAIN]
         draft = _Draft()
         draft.say(lead)
         self._complain(draft, topic, entities, text, about)

@@ -15,13 +15,12 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
-from bot.policy.answers import HUMAN, MIN_FOCUS_SCORE, Answer, Answerer, Button, Entities
+from bot.policy.answers import COMPLAIN, HUMAN, MIN_FOCUS_SCORE, PROCEDURE, Answer, Answerer, Button, Entities
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
 
 # The intent of 「もっと詳しく」「原文を見せて」 and of the 「原文を見る」 button.
 MORE_DETAIL_INTENT = "ask_more_detail"
-COMPLAINT = "complain"
 CONTACT_TOPIC = "ask_contact"
 # Where to go next: where to get the form, whom to call (a short question on its own).
 _WHERE_TO_GO = re.compile(
@@ -48,7 +47,7 @@ SECOND_QUESTION_MIN_SCORE = 2.0
 # answer is about the fee of 訂正, not a new question.
 _TOPIC_ENTITIES = {
     "ask_fee": {"request_kind"},
-    "ask_request_procedure": {"request_kind"},
+    PROCEDURE: {"request_kind"},
     "ask_documents": {"requester", "id_document"},
     "ask_purpose": {"data_item", "purpose"},
     "ask_definition": {"data_item"},
@@ -56,7 +55,6 @@ _TOPIC_ENTITIES = {
 # Topics whose answer depends on a data item (1.(1)) the customer named before.
 PURPOSE_TOPIC = "ask_purpose"
 _TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
-PROCEDURE_TOPIC = "ask_request_procedure"
 # Asking to stop something (「やめてもらえる？」「使わないでほしい」).
 _STOP_ASKED = re.compile(
     r"やめ|止め|とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
@@ -131,7 +129,7 @@ class Responder:
             answer = self.answerer.clarify([], message.text)
             return Reply((answer,), answer.topic, ())
         tone = tone_of(message.text)
-        if message.intent == COMPLAINT or tone is Tone.ANGRY:
+        if message.intent == COMPLAIN or tone is Tone.ANGRY:
             return self._complaint(message)
         lead = self._lead(tone)
         remembered = _remembered(context)
@@ -156,7 +154,7 @@ class Responder:
         kind = self._stop_kind(message, context)
         if kind is not None:
             # 「それってやめてもらえる？」 after the purposes: the request that stops it.
-            return self._reply(self.answerer.answer(PROCEDURE_TOPIC, {"request_kind": [kind]}, {}, message.text,
+            return self._reply(self.answerer.answer(PROCEDURE, {"request_kind": [kind]}, {}, message.text,
                                                     lead=lead))
         topic, ref, in_thread = self._resolve(message, context)
         if ref is None and topic == message.intent:
@@ -222,9 +220,9 @@ class Responder:
         if not context.topic or context.topic not in self.answerer.topics:
             answer = self.answerer.no_previous_answer()
             return Reply((answer,), answer.topic, ())
-        if everything and context.topic != "ask_request_procedure":
+        if everything and context.topic != PROCEDURE:
             return self._reply(self.answerer.answer(context.topic, {}, _remembered(context), full=True))
-        if context.topic == "ask_request_procedure":
+        if context.topic == PROCEDURE:
             kinds = [context.request_kind] if context.request_kind else []
             return self._reply(self.answerer.procedure_steps(kinds))
         return self._reply(self.answerer.full_text(context.topic, context.clauses))
@@ -269,7 +267,7 @@ class Responder:
         if not entities.get("request_kind"):
             entities["request_kind"] = [kind for kind, words in _WANTED_KINDS.items() if words.search(message.text)]
         answer = self.answerer.complaint(entities, message.text, about=message.intent, lead=self.tone_lines["angry"])
-        if message.intent != COMPLAINT:
+        if message.intent != COMPLAIN:
             human = Button(self.answerer.wording["buttons"]["human"], HUMAN)
             answer = replace(answer, buttons=(human, *answer.buttons))
         return self._reply(answer)
