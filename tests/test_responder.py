@@ -218,6 +218,9 @@ def test_an_angry_question_is_met_as_a_complaint_with_the_clause_and_a_person() 
     ("対応が最悪でした", Tone.ANGRY),
     ("お宅から情報漏れてるでしょ！迷惑電話が急に増えた。どうしてくれるんだ", Tone.ANGRY),
     ("最新のポリシーはどこで読めますか", Tone.NEUTRAL),
+    # asking who is responsible is no anger; demanding them is
+    ("個人情報の管理責任者ってだれ？", Tone.NEUTRAL),
+    ("責任者を出せ", Tone.ANGRY),
     ("情報が漏れていないか心配で夜も眠れません", Tone.WORRIED),
     ("年寄りなのでよくわからないのですが", Tone.WORRIED),
     ("削除の手続きを教えてください", Tone.NEUTRAL),
