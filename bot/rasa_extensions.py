@@ -141,6 +141,18 @@ RELIANCES: tuple[Reliance, ...] = (
         "The warning Rasa gives before falling back to an in-memory tracker store, which "
         "refuse_tracker_store_fallback turns into an error."),
     Reliance(
+        Target("rasa.core.tracker_store:SQLTrackerStore.save", text="data=json.dumps(data)"),
+        "bot.dialogue.tracker_store",
+        "TunedSQLTrackerStore._store is this method with each row's data sealed "
+        "(bot/tracker_rows.py): Rasa writes the event's JSON as it is and has no hook for the "
+        "column. A change of Rasa's rows (a new column) must be carried over."),
+    Reliance(
+        Target("rasa.core.tracker_store:SQLTrackerStore._retrieve",
+               parameters=("self", "sender_id", "fetch_events_from_all_sessions")),
+        "bot.dialogue.tracker_store",
+        "TunedSQLTrackerStore overrides it to open sealed rows: Rasa's retrieve_full_tracker "
+        "(the HTTP API's tracker, `rasa export`) reads through it."),
+    Reliance(
         Target("rasa.utils.tensorflow.models:RasaModel.load",
                parameters=("model_file_name", "model_data_example", "predict_data_example",
                            "finetune_mode", "args", "kwargs")),

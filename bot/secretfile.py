@@ -1,5 +1,6 @@
-"""Secrets kept in a file only its owner can read, made once on first use (under var/):
-the console's session key and the data key of a local run."""
+"""Files only their owner can read: the secrets made once on first use under var/ (the
+console's session key, the data key and the action server's secret of a local run), and
+every file a local run writes there (databases, logs)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,15 @@ def create_once(path: Path, make: Callable[[], str]) -> bool:
     finally:
         draft.unlink()
     return True
+
+
+def keep_private(folder: Path) -> None:
+    """Make `folder` (created if missing) and what it holds readable by the owner only
+    (folders 0700, files 0600), and every file this process and its children create
+    from now on 0600 (umask 077): SQLite creates the tracker store, the case database
+    and their -wal/-shm files with the mode of a new file, 0644 under the usual umask."""
+    os.umask(0o077)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (folder, *folder.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)

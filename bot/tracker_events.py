@@ -14,7 +14,8 @@ A row of `events`, as TrackerEvents gives it (StoredEvent):
   (what the bot said), "action", "slot", "active_loop", "session_started",
   "restart", "user_featurization", …;
 - `timestamp`: when, as a Unix time;
-- `data`: the whole event as Rasa serialised it (`Event.as_dict()`), a dict with
+- `data`: the whole event as Rasa serialised it (`Event.as_dict()`; stored sealed,
+  bot/tracker_rows.py, and opened here), a dict with
   "event" (the type again) and "timestamp", and per type: "text", "parse_data"
   (intent, intent_ranking, entities) and "input_channel" of "user"; "text" and
   "data" (its "buttons": [{"title", "payload"}]) of "bot"; "name" of "action" and
@@ -25,15 +26,26 @@ Events come in the order Rasa wrote them (the table's id).
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
-from sqlalchemy import MetaData, Table, create_engine, delete, func, select
+from sqlalchemy import MetaData, Table, create_engine, delete, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import NoSuchTableError
 
-from bot.cases.db import missing_sqlite_file
+from bot.cases.db import ROOT, missing_sqlite_file
+from bot.cases.encryption import rotate
+from bot.tracker_rows import is_sealed, seal, unseal
+
+# Where `make run` keeps conversations unless TRACKER_DATABASE_URL says otherwise.
+DEFAULT_TRACKER_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+
+
+def tracker_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The tracker store's SQLAlchemy URL for the tools beside Rasa (console,
+    retention, key rotation): TRACKER_DATABASE_URL, or var/tracker.db."""
+    return environ.get("TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ class TrackerEvents:
         assert self._engine is not None  # _table() made it
         with self._engine.connect() as connection:
             for row in connection.execute(query.order_by(events.c.sender_id, events.c.id)):
-                yield StoredEvent(row.sender_id, row.type_name, row.timestamp, json.loads(row.data or "{}"))
+                yield StoredEvent(row.sender_id, row.type_name, row.timestamp, unseal(row.data))
 
     def conversation(self, sender_id: str, types: Optional[Iterable[str]] = None) -> list[StoredEvent]:
         """The events of one conversation (only of `types` if given), as written; []
@@ -129,6 +141,34 @@ class TrackerEvents:
             result = connection.execute(
                 delete(events).where(events.c.sender_id.in_(list(senders)), ~went_on))
         return result.rowcount
+
+    def seal_batch(self, after_id: int, size: int) -> list[int]:
+        """Seal the next `size` rows with an id above `after_id` with the first data key:
+        a token is re-encrypted (key rotation), a row written before sealing is sealed.
+        One transaction; the ids of those rows (none: all done)."""
+        events = self._table()
+        if events is None:
+            return []
+        assert self._engine is not None  # _table() made it
+        with self._engine.begin() as connection:
+            # FOR UPDATE: a row is never written back with what it held before a change.
+            rows = connection.execute(
+                select(events.c.id, events.c.data).where(events.c.id > after_id)
+                .order_by(events.c.id).limit(size).with_for_update()).all()
+            for row in rows:
+                if row.data:
+                    sealed = rotate(row.data) if is_sealed(row.data) else seal(unseal(row.data))
+                    connection.execute(update(events).where(events.c.id == row.id).values(data=sealed))
+        return [row.id for row in rows]
+
+    def count(self) -> int:
+        """How many rows the table holds (0 without a table)."""
+        events = self._table()
+        if events is None:
+            return 0
+        assert self._engine is not None  # _table() made it
+        with self._engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(events)).scalar_one()
 
     def dispose(self) -> None:
         if self._engine is not None:

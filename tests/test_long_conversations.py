@@ -11,7 +11,6 @@ import asyncio
 from typing import Any, Iterator
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -28,6 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.dialogue.rule_policy import WindowedRulePolicy, recent_states
 from bot.dialogue.tracker import IncrementalTracker
+from bot.dialogue.tracker_store import TunedSQLTrackerStore
 from tests.agent_parts import rule_policy, use_rasas_rule_states
 from tests.conftest import ROOT, RunningBot
 from tests.intake_chat import NOT_UNDERSTOOD, answer_until_summary, confirm
@@ -59,7 +59,7 @@ def recorded(running_bot: RunningBot) -> Iterator[dict[str, list[Event]]]:
             running_bot.click("long-mixed", said)
         else:
             running_bot.say("long-mixed", said)
-    store = SQLTrackerStore(domain=DOMAIN, db=str(running_bot.tracker_db))
+    store = TunedSQLTrackerStore(domain=DOMAIN, db=str(running_bot.tracker_db))
     yield {sender: list(asyncio.run(store.retrieve(sender)).events) for sender in ("long-request", "long-mixed")}
     store.engine.dispose()
 

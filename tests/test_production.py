@@ -9,7 +9,6 @@ test needs one replica in particular.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import subprocess
@@ -27,6 +26,7 @@ import pytest
 from bot.channels.guard import ACTION_FAILED_REPLY
 from bot.tools.databases import create_database, drop_database
 from bot.tools.production import Production, Profile, free_port_offset, prepare_services
+from bot.tracker_rows import unseal
 from tests.channel_client import socket_chat
 from tests.conftest import RestClient
 from tests.intake_chat import answer_until_summary, begin_request, new_sender, receipt_of, ticket_count, tickets_of
@@ -70,7 +70,7 @@ class ProductionBot(RestClient):
         with psycopg2.connect(self.profile.tracker_url) as db, db.cursor() as cursor:
             cursor.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id",
                            (sender,))
-            return [(kind, json.loads(data)) for kind, data in cursor.fetchall()]
+            return [(kind, unseal(data)) for kind, data in cursor.fetchall()]
 
     def user_texts(self, sender: str) -> list[str]:
         return [data["text"] for kind, data in self.events(sender) if kind == "user"]

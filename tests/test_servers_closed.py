@@ -27,6 +27,7 @@ import yaml
 from bot.actions_token import ActionsTokenError, prepare_local_token
 from bot.dialogue.endpoints import ENDPOINT_HEADERS, TOKEN_VARIABLE
 from bot.tools.production import Production, Profile, endpoints
+from bot.tracker_rows import unseal
 from tests.conftest import ROOT, RunningBot, start_bot
 from tests.intake_chat import answer_until_summary, new_sender, ticket_count
 
@@ -70,7 +71,7 @@ def _confirmation_call(bot: RunningBot, sender: str) -> bytes:
     from bot.dialogue.action_call import action_call_format
 
     with sqlite3.connect(bot.tracker_db) as db:
-        events = [json.loads(data) for (data,) in db.execute(
+        events = [unseal(data) for (data,) in db.execute(
             "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
     domain = Domain.load(str(ROOT / "domain.yml"))
     tracker = DialogueStateTracker.from_dict(sender, events, domain.slots)

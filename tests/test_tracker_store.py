@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import pytest
+import rasa.core.tracker_store as rasa_tracker_store
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -18,6 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue.endpoints import tracker_store_endpoint
 from bot.dialogue.tracker_store import TunedSQLTrackerStore
+from bot.tracker_rows import unseal
 from tests.cases_fixtures import fresh_postgres_database
 from tests.conftest import ROOT
 
@@ -75,9 +78,13 @@ async def _handle(store: Any, sender: str, number: int) -> DialogueStateTracker:
 
 
 def _as_rasa_reads_it(url: str, sender: str) -> DialogueStateTracker:
+    """The conversation as Rasa's own SQLTrackerStore reads it (its query, its replay),
+    its only change the opening of sealed rows: the JSON decoder its module uses."""
     rasas = _open(SQLTrackerStore, url)
     try:
-        tracker = asyncio.run(rasas.retrieve(sender))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rasa_tracker_store, "json", SimpleNamespace(loads=unseal))
+            tracker = asyncio.run(rasas.retrieve(sender))
     finally:
         rasas.engine.dispose()
     assert tracker is not None

@@ -18,6 +18,11 @@
   retention`) or that reaches a new session is read again the way Rasa does.
   The trackers are bot/dialogue/tracker.py's, whose per-message work does not
   grow with the conversation either.
+- Personal data at rest: each row's `data` (the event's JSON, where names, phone
+  numbers and request details are) is sealed with the case database's keys
+  (bot/tracker_rows.py): a Fernet token, a receipt's verification code masked. The
+  other columns (type, timestamp, intent and action names) stay readable, so the
+  queries are Rasa's own. Rows written before sealing are read as they are.
 
 bot/dialogue/endpoints.py names this class as the tracker store's `type`.
 Building it installs the project's changes to Rasa (bot/rasa_extensions.py):
@@ -28,18 +33,20 @@ Rasa builds it before it loads the model or takes a message, in `rasa run` and
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted, deserialise_events
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot import rasa_extensions
+from bot.cases.keyring import keyring
 from bot.dialogue.tracker import IncrementalTracker
 from bot.dialogue.tracker_cache import Entry, TrackerCache
+from bot.tracker_rows import seal, unseal
 
 # Idle conversations whose trackers a Rasa server keeps (a few MB at most).
 DEFAULT_CACHE_SIZE = 500
@@ -53,9 +60,10 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class TunedSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQLTrackerStore (same tables, same rows: Rasa's own store and the staff
-    console read what this one writes) with a pinged connection pool, SQLite in WAL
-    mode, and the trackers it handled kept for their next message.
+    """Rasa's SQLTrackerStore (same tables, same columns; the staff console reads
+    what this one writes through bot.tracker_events) with rows sealed, a pinged
+    connection pool, SQLite in WAL mode, and the trackers it handled kept for their
+    next message.
 
     Invariants: a kept tracker is handed to one caller at a time (`retrieve` checks
     it out, `save` gives it back); the events of a kept tracker are exactly the
@@ -73,9 +81,12 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         them (dialect, host, port, db, username, password, login_db, query, domain,
         event_broker). Installs the project's changes to Rasa first
         (bot.rasa_extensions.install): raises IncompatibleRasa when Rasa is not the
-        pinned version. Like Rasa's store, waits (retrying every 5 s) while the
-        database cannot be reached, and creates its tables when missing."""
+        pinned version, and bot.cases.keyring.DataKeyError without a data key (rows are
+        sealed with it: better refused at start than every message lost). Like Rasa's
+        store, waits (retrying every 5 s) while the database cannot be reached, and
+        creates its tables when missing."""
         rasa_extensions.install()
+        keyring()
         self._cache = TrackerCache(int(cache_size))
         # Rasa passes the endpoint's `url` as `host`.
         super().__init__(**kwargs)
@@ -123,18 +134,19 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         return self._load(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's events not yet stored (Rasa's rows, one per event)
-        and keep the tracker for the next message; a tracker this store did not hand
-        out is saved Rasa's way and not kept. A database error propagates (the kept
-        tracker is dropped, so the next message reads the database)."""
+        """Store the tracker's events not yet stored (Rasa's rows, one per event, the
+        data sealed) and keep the tracker for the next message; a tracker this store
+        did not hand out is saved from its first unstored event, as Rasa does, and not
+        kept. A database error propagates (the kept tracker is dropped, so the next
+        message reads the database)."""
         entry = self._cache.owner_of(tracker)
         if entry is None:  # not a tracker this store handed out
-            await super().save(tracker)
+            await self._store(tracker)
             self._cache.forget(tracker.sender_id)
             return
         new_events = list(itertools.islice(tracker.events, entry.stored, None))
         try:
-            await super().save(tracker)  # stores what _additional_events yields
+            await self._store(tracker)  # stores what _additional_events yields
         except Exception:
             self._cache.forget(tracker.sender_id)
             raise
@@ -145,6 +157,34 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             entry.last_id = self._last_id(tracker.sender_id)
         entry.stored, entry.in_use = len(tracker.events), False
         self._cache.hold(entry)
+
+    async def _store(self, tracker: DialogueStateTracker) -> None:
+        """Rasa 3.6's SQLTrackerStore.save with the row's data sealed (Rasa writes the
+        JSON as it is and has no hook for the column): the events go to the event
+        broker, then one row each, in one transaction."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                session.add(self._row(tracker.sender_id, event))
+            session.commit()
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        """The row of `event`: the columns Rasa fills, `data` sealed."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"), data=seal(data))
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        """Rasa's `_retrieve` (behind `retrieve_full_tracker`) reading sealed rows."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
+        if not rows:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [unseal(row.data) for row in rows],
+                                              self.domain.slots)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         entry = self._cache.owner_of(tracker)
@@ -165,7 +205,7 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         newer = rows[1:]
         if any(row.type_name == SessionStarted.type_name for row in newer):
             return False
-        for applied in deserialise_events([json.loads(row.data) for row in newer]):
+        for applied in deserialise_events([unseal(row.data) for row in newer]):
             entry.tracker.update(applied)
         entry.stored, entry.last_id = len(entry.tracker.events), rows[-1].id
         return True
@@ -177,7 +217,7 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         if not rows:
             return None
         tracker = IncrementalTracker.from_dict(
-            sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+            sender_id, [unseal(row.data) for row in rows], self.domain.slots)
         self._cache.hold(Entry(tracker, len(tracker.events), rows[-1].id))
         return tracker
 

@@ -26,8 +26,7 @@ from typing import Mapping, Sequence, TextIO
 from bot.cases import retention
 from bot.cases.db import CaseStore, OutdatedDatabase, require_latest
 from bot.console.audit import Actor, record
-from bot.console.config import DEFAULT_TRACKER_URL
-from bot.tracker_events import TrackerEvents
+from bot.tracker_events import TrackerEvents, tracker_url
 
 CONVERSATION_DAYS = "TCN_RETENTION_CONVERSATION_DAYS"
 TICKET_DAYS = "TCN_RETENTION_TICKET_DAYS"
@@ -137,7 +136,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return 2
     run = Run(datetime.now(timezone.utc), args.dry_run, max(1, args.batch_size), out)
     store = CaseStore.from_env()
-    tracker = TrackerEvents(os.environ.get("TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL)
+    tracker = TrackerEvents(tracker_url())
     try:
         require_latest(store.engine)
         run.say(f"retention at {_shown(run.now)}"
