@@ -261,7 +261,7 @@ def test_migrate_twice_is_a_no_op(store: CaseStore, db_url: str) -> None:
     with store.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    assert current == head == "0005"
+    assert current == head == "0006"
     with store.unit_of_work() as session:
         assert session.get(Ticket, filed.ticket.id).reference == filed.ticket.reference
 
@@ -637,11 +637,9 @@ def test_refusal_with_ground_and_note_is_recorded(store: CaseStore) -> None:
     with store.unit_of_work() as session:
         event = change_status(session, session.get(Ticket, ticket_id), Status.REFUSED,
                               "staff:tanaka", note="法令に抵触するため", ground="⑦")
-    assert event.changes == {
-        "status": ["received", "refused"],
-        "status_note": [None, "法令に抵触するため"],
-        "refusal_ground": [None, "⑦"],
-    }
+    # The note is staff's words: kept apart from the changes, encrypted (tests/test_staff_text.py).
+    assert (event.changes, event.staff_text) == (
+        {"status": ["received", "refused"], "refusal_ground": [None, "⑦"]}, "法令に抵触するため")
     with store.unit_of_work() as session:
         ticket = session.get(Ticket, ticket_id)
         assert (ticket.status, ticket.refusal_ground, ticket.status_note) == (
@@ -681,13 +679,13 @@ def test_events_record_actor_and_changes_and_cannot_be_rewritten(store: CaseStor
             change_status(session, ticket, status, actor, note=note, now=NOW + timedelta(hours=i))
     with store.unit_of_work() as session:
         events = session.get(Ticket, ticket_id).events
-        assert [(e.action, e.actor, e.at, e.changes) for e in events[1:]] == [
+        assert [(e.action, e.actor, e.at, e.changes, e.staff_text) for e in events[1:]] == [
             ("status_changed", "staff:tanaka", NOW + timedelta(hours=1),
-             {"status": ["received", "awaiting_id"], "status_note": [None, "郵送でのコピー待ち"]}),
+             {"status": ["received", "awaiting_id"]}, "郵送でのコピー待ち"),
             ("status_changed", "staff:suzuki", NOW + timedelta(hours=2),
-             {"status": ["awaiting_id", "in_progress"], "status_note": ["郵送でのコピー待ち", None]}),
+             {"status": ["awaiting_id", "in_progress"]}, None),
             ("status_changed", "system", NOW + timedelta(hours=3),
-             {"status": ["in_progress", "withdrawn"], "status_note": [None, "お客様から取下げの連絡"]}),
+             {"status": ["in_progress", "withdrawn"]}, "お客様から取下げの連絡"),
         ]
         assert [e.id for e in events] == sorted(e.id for e in events)
     with pytest.raises(AppendOnlyError):

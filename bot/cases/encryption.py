@@ -1,6 +1,10 @@
 """Personal data of tickets encrypted at rest: the column type the models use, and the
 rewriting of stored values that migrations and key rotation do.
 
+Encrypted: the customer's fields of `tickets` (models.PERSONAL_FIELDS) and staff's own
+words, which quote the customer (`tickets.status_note`, `ticket_events.staff_text`,
+`ticket_notes.body`); every column of type EncryptedText (bot.cases.keys lists them).
+
 Fernet (AES-128-CBC with HMAC-SHA256, a random IV per value) with the keys of
 bot.cases.keyring. The ORM reads and writes plain text; the database holds tokens.
 """
@@ -81,26 +85,27 @@ class EncryptedText(TypeDecorator):
 Database = Union[Session, Connection]
 
 
-def rewrite_batch(db: Database, columns: Sequence[str], change: Callable[[str], str],
-                  after_id: int, size: int) -> list[int]:
-    """Pass every non-empty value of `columns` of the next `size` tickets with an id above
-    `after_id` through `change`, as raw text; the ids of those tickets (none: all done)."""
-    tickets = table("tickets", column("id", Integer), *(column(name, Text) for name in columns))
+def rewrite_batch(db: Database, table_name: str, columns: Sequence[str],
+                  change: Callable[[str], str], after_id: int, size: int) -> list[int]:
+    """Pass every non-empty value of `columns` of the next `size` rows of `table_name` (a
+    table with an integer `id`) with an id above `after_id` through `change`, as raw text;
+    the ids of those rows (none: all done)."""
+    rows_of = table(table_name, column("id", Integer), *(column(name, Text) for name in columns))
     # FOR UPDATE: a value changed meanwhile by someone else is not overwritten with its old one.
     rows = db.execute(
-        select(tickets).where(tickets.c.id > after_id).order_by(tickets.c.id).limit(size)
+        select(rows_of).where(rows_of.c.id > after_id).order_by(rows_of.c.id).limit(size)
         .with_for_update()
     ).all()
     for row in rows:
         values = {name: change(getattr(row, name)) for name in columns if getattr(row, name)}
         if values:
-            db.execute(update(tickets).where(tickets.c.id == row.id).values(**values))
+            db.execute(update(rows_of).where(rows_of.c.id == row.id).values(**values))
     return [row.id for row in rows]
 
 
-def rewrite_all(db: Database, columns: Sequence[str], change: Callable[[str], str],
-                size: int = 500) -> None:
-    """rewrite_batch over every ticket, in the caller's one transaction (migrations)."""
+def rewrite_all(db: Database, table_name: str, columns: Sequence[str],
+                change: Callable[[str], str], size: int = 500) -> None:
+    """rewrite_batch over every row, in the caller's one transaction (migrations)."""
     after = 0
-    while done := rewrite_batch(db, columns, change, after, size):
+    while done := rewrite_batch(db, table_name, columns, change, after, size):
         after = done[-1]

@@ -1,8 +1,9 @@
 """Data keys of the case database (docs/privacy.md, 保存データの暗号化).
 
     python -m bot.cases.keys generate               print a new key (nothing is stored)
-    python -m bot.cases.keys rotate [--batch-size]  re-encrypt every ticket's personal data
-                                                    with the first key of TCN_DATA_KEYS
+    python -m bot.cases.keys rotate [--batch-size]  re-encrypt every encrypted value (the
+                                                    tickets' personal data, staff's notes and
+                                                    reasons) with the first key of TCN_DATA_KEYS
 
 Rotation works in batches, each its own unit of work: stopped halfway, it is simply run
 again (values already under the first key are re-encrypted once more, harmlessly).
@@ -14,34 +15,49 @@ import argparse
 import sys
 from typing import Sequence, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, table
 
 from bot.cases.db import CaseStore, OutdatedDatabase, require_latest
-from bot.cases.encryption import rewrite_batch, rotate
+from bot.cases.encryption import EncryptedText, rewrite_batch, rotate
 from bot.cases.keyring import DataKeyError, keyring, new_key
-from bot.cases.models import PERSONAL_FIELDS, Ticket
+from bot.cases.models import Base
 
 DEFAULT_BATCH = 200
 
 
-def rotate_all(store: CaseStore, batch_size: int = DEFAULT_BATCH, out: TextIO = sys.stdout) -> int:
-    """Re-encrypt every ticket with the first key; the number of tickets."""
+def encrypted_columns() -> dict[str, tuple[str, ...]]:
+    """{table: its EncryptedText columns} of the models, tables in dependency order: a
+    column added to the models is rotated without being listed anywhere."""
+    found = {t.name: tuple(c.name for c in t.columns if isinstance(c.type, EncryptedText))
+             for t in Base.metadata.sorted_tables}
+    return {name: columns for name, columns in found.items() if columns}
+
+
+def rotate_all(store: CaseStore, batch_size: int = DEFAULT_BATCH,
+               out: TextIO = sys.stdout) -> dict[str, int]:
+    """Re-encrypt every encrypted column with the first key; {table: rows gone through}."""
     keys = keyring()  # no key: fail before any work
     require_latest(store.engine)
+    columns = encrypted_columns()
     with store.unit_of_work() as session:
-        total = session.execute(select(func.count()).select_from(Ticket)).scalar_one()
-    print(f"re-encrypting the personal data of {total} ticket(s) with the first of "
-          f"{keys.size} key(s) in {keys.source}", file=out, flush=True)
-    done, after = 0, 0
-    while True:
-        with store.unit_of_work() as session:
-            ids = rewrite_batch(session, PERSONAL_FIELDS, rotate, after, batch_size)
-        if not ids:
-            break
-        done, after = done + len(ids), ids[-1]
-        print(f"  {done}/{total}", file=out, flush=True)
-    print(f"done: {done} ticket(s) under the first key; the other keys can leave "
-          f"{keys.source} once no backup needs them", file=out, flush=True)
+        totals = {name: session.execute(select(func.count()).select_from(table(name))).scalar_one()
+                  for name in columns}
+    counted = ", ".join(f"{total} row(s) of {name}" for name, total in totals.items())
+    print(f"re-encrypting {counted} with the first of {keys.size} key(s) in {keys.source}",
+          file=out, flush=True)
+    done = dict.fromkeys(columns, 0)
+    for name, names in columns.items():
+        after = 0
+        while True:
+            with store.unit_of_work() as session:
+                ids = rewrite_batch(session, name, names, rotate, after, batch_size)
+            if not ids:
+                break
+            done[name], after = done[name] + len(ids), ids[-1]
+            print(f"  {name}: {done[name]}/{totals[name]}", file=out, flush=True)
+    print(f"done: {', '.join(f'{count} row(s) of {name}' for name, count in done.items())} "
+          f"under the first key; the other keys can leave {keys.source} once no backup "
+          "needs them", file=out, flush=True)
     return done
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     event,
 )
 from sqlalchemy.engine import Dialect
@@ -155,7 +154,8 @@ class Ticket(Base):
     status = Column(StatusType, nullable=False, default=Status.RECEIVED,
                     server_default=Status.RECEIVED.value)
     refusal_ground = Column(String(1))
-    status_note = Column(Text)
+    # Staff's words with the last status change (「…様宛に開示書面を郵送」): personal data too.
+    status_note = Column(EncryptedText())
     # Internal, for staff: customers are never told a number of days.
     due_date = Column(Date, nullable=False)
     created_at = Column(UTCDateTime, nullable=False)
@@ -170,7 +170,14 @@ class Ticket(Base):
 
 
 class TicketEvent(Base):
-    """One entry of a ticket's history; `changes` is {field: [old, new]}, never the code."""
+    """One entry of a ticket's history: who (`actor`) did what (`action`) when (`at`).
+
+    `changes` is {field: [old, new]} of the ticket's plain fields, never the code nor
+    anyone's words; `staff_text` is what staff wrote with the change (the status note of
+    "status_changed", the reason of "extend_due"), encrypted, None when nothing was
+    written and once retention has erased it (the only change an event ever gets,
+    made in SQL by bot.cases.retention, which the append-only guard below does not see).
+    """
 
     __tablename__ = "ticket_events"
 
@@ -180,6 +187,7 @@ class TicketEvent(Base):
     actor = Column(String(100), nullable=False)
     action = Column(String(30), nullable=False)
     changes = Column(JSON, nullable=False)
+    staff_text = Column(EncryptedText())
 
     ticket = relationship("Ticket", back_populates="events")
 
@@ -191,7 +199,9 @@ def _refuse_rewriting_history(mapper: Any, connection: Any, target: TicketEvent)
 
 
 class TicketNote(Base):
-    """A note of staff on a ticket: internal, or a contact with the customer."""
+    """A note of staff on a ticket: internal, or a contact with the customer. `body` is
+    encrypted, and "" once retention has erased it (the row stays: a note or a contact
+    took place)."""
 
     __tablename__ = "ticket_notes"
     __table_args__ = (
@@ -211,7 +221,7 @@ class TicketNote(Base):
     at = Column(UTCDateTime, nullable=False)
     author = Column(String(100), nullable=False)
     kind = Column(String(10), nullable=False)
-    body = Column(Text, nullable=False)
+    body = Column(EncryptedText(), nullable=False)
     channel = Column(String(10))
     direction = Column(String(5))
 

@@ -2,8 +2,11 @@
 
 A ticket qualifies when it is in a final status and its last change is older than the
 cut-off. It keeps its record (reference, category, kind, requester, status, dates, the
-history) while its personal fields become NULL, its notes' text is replaced and an
-"anonymized" event is appended. Personal values are never loaded, so this needs no data key.
+history: who did what and when) while its personal fields and its status note become NULL,
+the words staff wrote in its history (`ticket_events.staff_text`) NULL and its notes' text
+"" (the rows stay), and an "anonymized" event is appended. Personal values are never
+loaded and nothing is encrypted (NULL and "" are stored as they are), so this needs no
+data key.
 """
 
 from __future__ import annotations
@@ -18,9 +21,6 @@ from bot.cases.models import PERSONAL_FIELDS, Ticket, TicketEvent, TicketNote
 from bot.cases.statuses import FINAL
 
 RETENTION_ACTOR = "system:retention"
-# Notes by staff may quote the customer (the console keeps their text out of the history
-# for that reason); they stay as a record that a note or a contact took place.
-ERASED_NOTE = "（保存期間の経過により消去しました）"
 
 
 def _expired(cutoff: datetime) -> tuple[Any, ...]:
@@ -48,17 +48,26 @@ def open_conversations(session: Session) -> set[str]:
 
 
 def anonymize(session: Session, ticket: Ticket, now: datetime) -> TicketEvent:
-    """Erase the ticket's personal data and record that, without any personal value."""
+    """Erase the ticket's personal data and staff's words on it (status note, the texts
+    of its history, its notes) and record that, without any personal value."""
     for field in PERSONAL_FIELDS:
         setattr(ticket, field, None)
+    ticket.status_note = None
     ticket.anonymized_at = now
     ticket.updated_at = now
+    # Notes by staff may quote the customer (「…様宛に開示書面を郵送」); the rows stay as a
+    # record that a note or a contact took place.
     erase_notes = (update(TicketNote).where(TicketNote.ticket_id == ticket.id)
-                   .values(body=ERASED_NOTE).execution_options(synchronize_session=False))
+                   .values(body="").execution_options(synchronize_session=False))
     notes = session.execute(erase_notes).rowcount
+    # In SQL: the ORM refuses to change an event. Who did what and when stays.
+    erase_texts = (update(TicketEvent)
+                   .where(TicketEvent.ticket_id == ticket.id, TicketEvent.staff_text.is_not(None))
+                   .values(staff_text=None).execution_options(synchronize_session=False))
+    texts = session.execute(erase_texts).rowcount
     event = TicketEvent(ticket=ticket, at=now, actor=RETENTION_ACTOR, action="anonymized",
                         changes={"anonymized_at": [None, now.isoformat()],
-                                 "notes_erased": [None, notes]})
+                                 "notes_erased": [None, notes], "texts_erased": [None, texts]})
     session.add(event)
     session.flush()
     return event

@@ -213,11 +213,14 @@ def change_status(
     ground: str | None = None,
     now: datetime | None = None,
 ) -> TicketEvent:
-    """Move the ticket to `new` if the rules allow it, recording who did it and what changed."""
+    """Move the ticket to `new` if the rules allow it, recording who did it and what changed.
+
+    The note becomes the ticket's `status_note` and the event's `staff_text` (both
+    encrypted), never part of the event's `changes`."""
     new = Status(new)
     check_transition(ticket.status, new, note, ground)
     now = _now(now)
-    after = {"status": new, "status_note": note, "refusal_ground": ground}
+    after = {"status": new, "refusal_ground": ground}
     changes = {
         field: [_plain(getattr(ticket, field)), _plain(value)]
         for field, value in after.items()
@@ -225,9 +228,10 @@ def change_status(
     }
     for field, value in after.items():
         setattr(ticket, field, value)
+    ticket.status_note = note
     ticket.updated_at = now
     event = TicketEvent(ticket=ticket, at=now, actor=actor, action="status_changed",
-                        changes=changes)
+                        changes=changes, staff_text=note)
     session.add(event)
     session.flush()
     return event

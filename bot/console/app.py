@@ -17,8 +17,10 @@ from bot.console.forms import ActionForm
 from bot.console.labels import (
     ACTION_LABELS,
     CATEGORY_LABELS,
+    ERASED_TEXT,
     FIELD_LABELS,
     ROLE_LABELS,
+    STAFF_TEXT_LABELS,
     jst,
     kind_label,
     value_label,
@@ -55,6 +57,7 @@ def create_app(config: ConsoleConfig) -> Flask:
         Status=Status, CATEGORY_LABELS=CATEGORY_LABELS, REASON_LABELS=REASON_LABELS,
         ROLE_LABELS=ROLE_LABELS, ACTION_LABELS=ACTION_LABELS, FIELD_LABELS=FIELD_LABELS,
         kind_label=kind_label, value_label=value_label, ground_text=refusal_ground_text,
+        STAFF_TEXT_LABELS=STAFF_TEXT_LABELS, ERASED_TEXT=ERASED_TEXT,
     )
     app.jinja_env.filters["jst"] = jst
     app.context_processor(lambda: {"action_form": ActionForm})

@@ -21,7 +21,14 @@ from bot.cases.models import Ticket
 from bot.cases.statuses import REFUSAL_GROUNDS, Status
 from bot.console import accounts, service
 from bot.console.audit import Actor
-from bot.console.labels import CATEGORY_LABELS, jst, kind_label, value_label
+from bot.console.labels import (
+    CATEGORY_LABELS,
+    ERASED_TEXT,
+    STAFF_TEXT_LABELS,
+    jst,
+    kind_label,
+    value_label,
+)
 from bot.console.queue import OPEN, QueueFilter
 from bot.console.service import ConsoleError
 
@@ -120,13 +127,15 @@ def _describe(ticket: Ticket) -> str:
     )]
     lines.append("履歴:")
     for event in ticket.events:
-        changes = "、".join(f"{field} {value_label(field, old)}→{value_label(field, new)}"
-                           for field, (old, new) in event.changes.items())
+        changes = "、".join([f"{field} {value_label(field, old)}→{value_label(field, new)}"
+                            for field, (old, new) in event.changes.items()]
+                           + ([f"{STAFF_TEXT_LABELS[event.action]}：{event.staff_text}"]
+                              if event.staff_text else []))
         lines.append(f"  {jst(event.at)} {event.actor} {event.action} {changes}")
     lines.append("メモ・連絡:")
     for note in ticket.notes:
         how = f"{note.channel}/{note.direction} " if note.kind == "contact" else ""
-        lines.append(f"  {jst(note.at)} {note.author} {how}{note.body}")
+        lines.append(f"  {jst(note.at)} {note.author} {how}{note.body or ERASED_TEXT}")
     return "\n".join(lines)
 
 

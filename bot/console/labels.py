@@ -49,16 +49,23 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType({
     "fee_applies": "手数料",
     "channel": "経路",
     "status": "状態",
-    "status_note": "状態のメモ",
     "refusal_ground": "不実施の理由",
     "due_date": "対応期限",
-    "reason": "理由",
     "assignee": "担当者",
     "note_id": "メモ番号",
     "direction": "発信・着信",
     "anonymized_at": "個人情報の消去",
     "notes_erased": "本文を消去したメモ",
+    "texts_erased": "消去した履歴のメモ・理由",
 })
+
+# What staff wrote with a change of the history (TicketEvent.staff_text), by its action.
+STAFF_TEXT_LABELS: Mapping[str, str] = MappingProxyType({
+    "status_changed": "状態のメモ",
+    "extend_due": "延長の理由",
+})
+# In place of the text of a note that retention erased (its body is "").
+ERASED_TEXT = "（保存期間の経過により消去しました）"
 
 
 def jst(moment: datetime | None) -> str:

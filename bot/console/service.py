@@ -48,10 +48,10 @@ def _text(value: str | None, what: str) -> str:
 
 
 def _event(session: Session, actor: Actor, ticket: Ticket, action: str,
-           changes: dict[str, list[Any]], now: datetime) -> None:
+           changes: dict[str, list[Any]], now: datetime, staff_text: str | None = None) -> None:
     ticket.updated_at = now
     session.add(TicketEvent(ticket=ticket, at=now, actor=actor.event_actor, action=action,
-                            changes=changes))
+                            changes=changes, staff_text=staff_text))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -177,8 +177,9 @@ def extend_due(session: Session, actor: Actor, ticket: Ticket, new_due: date | N
     now = _now()
     old = ticket.due_date
     ticket.due_date = new_due
+    # The reason in the event's encrypted staff_text: it may quote the customer.
     _event(session, actor, ticket, "extend_due",
-           {"due_date": [old.isoformat(), new_due.isoformat()], "reason": [None, reason]}, now)
+           {"due_date": [old.isoformat(), new_due.isoformat()]}, now, staff_text=reason)
     record(session, actor, "extend_due", ticket,
            {"from": old.isoformat(), "to": new_due.isoformat()}, now)
 

@@ -33,11 +33,11 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         for name, length in _LENGTHS.items():
             batch.alter_column(name, existing_type=sa.String(length=length), type_=sa.Text())
-    rewrite_all(op.get_bind(), _ENCRYPTED, encrypt)
+    rewrite_all(op.get_bind(), "tickets", _ENCRYPTED, encrypt)
 
 
 def downgrade() -> None:
-    rewrite_all(op.get_bind(), _ENCRYPTED, decrypt)
+    rewrite_all(op.get_bind(), "tickets", _ENCRYPTED, decrypt)
     with op.batch_alter_table("tickets") as batch:
         for name, length in _LENGTHS.items():
             batch.alter_column(name, existing_type=sa.Text(), type_=sa.String(length=length))
