@@ -39,6 +39,7 @@ from bot.cases.db import (
     make_engine,
     migrate,
 )
+from bot.cases.due import due_days
 from bot.cases.models import KINDS, AppendOnlyError, Base, LookupFailure, Ticket, TicketEvent
 from bot.cases.references import (
     ALPHABET,
@@ -60,7 +61,6 @@ from bot.cases.tickets import (
     InvalidRequest,
     NewRequest,
     change_status,
-    due_days,
     find_by_reference,
     lookup_status,
     open_request,

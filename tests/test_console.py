@@ -457,7 +457,7 @@ def test_queue_filters_sorts_and_counts(console: Console) -> None:
 
     page = client.get("/").text  # open tickets, earliest due date first
     assert _references(page) == [late.reference, handoff.reference, fresh.reference]
-    assert re.search(r'<tr class="overdue">\s*<td><a href="/tickets/' + late.reference, page)
+    assert re.search(r'<tr class="overdue[^"]*">\s*<td class="nowrap"><a href="/tickets/' + late.reference, page)
     assert page.count("期限超過</span>") == 1
     assert REASON_LABELS["complaint"] in page
     counts = dict(re.findall(r'status=(\w+)">[^<]+<strong>(\d+)</strong>', page))
@@ -478,8 +478,8 @@ def test_queue_filters_sorts_and_counts(console: Console) -> None:
     assert listed(assignee=str(user(console.store, "suzuki").id)) == []
     assert listed(status="lost", kind="苦情") == _references(client.get("/?status=").text)
     views = audit(console.store, "view_queue")
-    assert views[0].details == {"status": "open", "sort": "due"}
-    assert views[2].details == {"status": "done", "sort": "due"}
+    assert views[0].details == {"status": "open", "sort": "due", "order": "asc"}
+    assert views[2].details == {"status": "done", "sort": "due", "order": "asc"}
     assert {(e.actor, e.ip) for e in views} == {("tanaka", "127.0.0.1")}
 
 
@@ -491,8 +491,10 @@ def test_ticket_page_shows_every_field_and_audits_the_view(console: Console) -> 
     page = logged_in(console, "tanaka").get(f"/tickets/{ticket.reference}").text
     for value in (ticket.reference, "開示", "本人", "多摩 花子", "090-1234-5678",
                   "hanako@example.jp", "TCN-4821-77", "契約者情報の開示を希望", "窓口で提示",
-                  "conversation-abc", "rest", ticket.due_date.isoformat(), "2026-11-28 12:00"):
+                  ticket.due_date.isoformat(), "2026-11-28 12:00"):
         assert value in page, value
+    # Technical fields are out of the staff view (the history's "created" has the channel).
+    assert "conversation-abc" not in page and "経路" not in page and "会話 ID" not in page
     [entry] = audit(console.store, "view_ticket")
     assert (entry.actor, entry.ip, entry.ticket_id, entry.details) == (
         "tanaka", "127.0.0.1", ticket.id, {})
@@ -760,7 +762,7 @@ def test_admin_exports_the_queue_as_csv(console: Console) -> None:
                        "hanako@example.jp", "'@SUM(1+1)"]
     [entry] = audit(console.store, "export_csv")
     assert (entry.actor, entry.ip, entry.details) == (
-        "kanri", "127.0.0.1", {"status": "open", "kind": "開示", "sort": "due", "rows": 1})
+        "kanri", "127.0.0.1", {"status": "open", "kind": "開示", "sort": "due", "order": "asc", "rows": 1})
 
 
 # --- the service on both databases ---------------------------------------------------------
@@ -824,13 +826,14 @@ def test_handoff_reasons_and_labels() -> None:
 
 
 def test_open_handoff_files_a_ticket_like_a_request(store: CaseStore, monkeypatch) -> None:  # noqa: F811
-    monkeypatch.setenv("TCN_DUE_DAYS", "10")
+    monkeypatch.setenv("TCN_DUE_DAYS", "10")  # a request's: not a handoff's
+    monkeypatch.setenv("TCN_HANDOFF_DUE_BUSINESS_DAYS", "2")
     with store.unit_of_work() as db:
         filed = open_handoff(db, HANDOFF, now=NOW)
     assert filed.code is not None and REFERENCE_PATTERN.match(filed.ticket.reference)
     row = ticket_row(store, filed.ticket.id)
     assert (row.category, row.handoff_reason, row.status, row.due_date) == (
-        "handoff", "complaint", Status.RECEIVED, date(2026, 12, 8))
+        "handoff", "complaint", Status.RECEIVED, date(2026, 12, 1))  # Sat 28 → Mon, Tue
     assert (row.kind, row.requester, row.name, row.id_presentation, row.fee_applies) == (
         None, None, None, None, False)
     assert (row.email, row.phone, row.details, row.channel, row.conversation_id) == (
@@ -953,7 +956,9 @@ def test_pages_send_security_headers(console: Console) -> None:
     assert headers["Cache-Control"] == "no-store"
     assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
     page = client.get("/").text
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "http://" not in page and "https://" not in page
+    # The one script is the console's own file; nothing inline.
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/console.js" defer>']
 
 
 # --- the command line ----------------------------------------------------------------------

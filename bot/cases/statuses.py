@@ -1,4 +1,6 @@
-"""The statuses of a request and the one table of transitions between them."""
+"""The statuses of a ticket and the tables of transitions between them: one for requests
+of policy 5.(1) (identity checks, refusal on a ground of 5.(1)), one for handoffs (a
+person calls or writes back; nothing to verify and nothing to refuse)."""
 
 from __future__ import annotations
 
@@ -43,8 +45,26 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType({
     Status.WITHDRAWN: frozenset(),
 })
 
-# Statuses a ticket never leaves: its work is over.
+# A handoff is answered, or the customer no longer needs it; it may be answered at once.
+# 本人確認待ち is a request's status: a handoff left there (none is put there now) moves on.
+_HANDOFF_NEXT = frozenset({Status.IN_PROGRESS, Status.DONE, Status.WITHDRAWN})
+HANDOFF_TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType({
+    Status.RECEIVED: _HANDOFF_NEXT,
+    Status.AWAITING_ID: _HANDOFF_NEXT,
+    Status.IN_PROGRESS: frozenset({Status.DONE, Status.WITHDRAWN}),
+    Status.DONE: frozenset(),
+    Status.REFUSED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+})
+
+# Statuses a ticket never leaves: its work is over (the same for both tables).
 FINAL: frozenset[Status] = frozenset(status for status, nexts in TRANSITIONS.items() if not nexts)
+
+
+def transitions_for(category: str) -> Mapping[Status, frozenset[Status]]:
+    """The table of a ticket's category ("request" or "handoff"; KeyError otherwise)."""
+    return {"request": TRANSITIONS, "handoff": HANDOFF_TRANSITIONS}[category]
+
 
 # The numbered grounds of policy 5.(1) on which a request may be refused.
 REFUSAL_GROUNDS: tuple[str, ...] = ("①", "②", "③", "④", "⑤", "⑥", "⑦")
@@ -70,9 +90,11 @@ def refusal_ground_text(ground: str) -> str:
     raise KeyError(f"policy 5.(1) has no ground {ground!r}")
 
 
-def check_transition(old: Status, new: Status, note: str | None, ground: str | None) -> None:
-    """Raise TransitionError unless `old` → `new` is allowed with this note and ground."""
-    if new not in TRANSITIONS[old]:
+def check_transition(old: Status, new: Status, note: str | None, ground: str | None,
+                     category: str = "request") -> None:
+    """Raise TransitionError unless `old` → `new` is allowed for a ticket of `category`
+    with this note and ground."""
+    if new not in transitions_for(category)[old]:
         raise TransitionError(f"status change not allowed: {old.label} → {new.label}",
                               "not_allowed")
     has_note = bool(note and note.strip())

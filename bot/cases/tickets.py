@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.cases import due
 from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS, LookupFailure, Ticket, TicketEvent
 from bot.cases.references import (
     code_matches,
@@ -23,7 +23,6 @@ from bot.cases.references import (
 from bot.cases.statuses import Status, check_transition
 from bot.policy.document import load_policy
 
-DEFAULT_DUE_DAYS = 14
 # Kinds for which 5.(3) charges a fee; the policy YAML stays the one source.
 FEE_KINDS = frozenset(load_policy()["5.(3)"].facts["fee_applies_to"])
 LOCKOUT_FAILURES = 5
@@ -33,15 +32,6 @@ JST = timezone(timedelta(hours=9), "JST")
 # A reference collision needs two requests on one day drawing the same of 32**6 suffixes.
 _REFERENCE_ATTEMPTS = 5
 CUSTOMER_ACTOR = "customer:chat"
-
-
-def due_days() -> int:
-    """Days staff have for a request: TCN_DUE_DAYS if a positive integer, else 14."""
-    try:
-        days = int(os.environ.get("TCN_DUE_DAYS", ""))
-    except ValueError:
-        return DEFAULT_DUE_DAYS
-    return days if days > 0 else DEFAULT_DUE_DAYS
 
 
 @dataclass(frozen=True)
@@ -150,7 +140,7 @@ def _created_changes(ticket: Ticket) -> dict[str, list[Any]]:
 
 def file_ticket(session: Session, fields: dict[str, Any], now: datetime | None = None) -> Filed:
     """File a ticket with these columns once per `fields["submission_key"]`, with a new
-    reference and code, status 受付 and the due date of due_days().
+    reference and code, status 受付 and the due date of its category (bot.cases.due).
 
     A repeated submission, even a concurrent one, gets the existing ticket and no code:
     the unique submission key decides, inside a SAVEPOINT so the caller's transaction lives on.
@@ -166,7 +156,7 @@ def file_ticket(session: Session, fields: dict[str, Any], now: datetime | None =
     today = now.astimezone(JST).date()
     for _ in range(_REFERENCE_ATTEMPTS):
         ticket = Ticket(reference=new_reference(today), code_hash=code_hash,
-                        status=Status.RECEIVED, due_date=today + timedelta(days=due_days()),
+                        status=Status.RECEIVED, due_date=due.due_date(fields["category"], today),
                         created_at=now, updated_at=now, **fields)
         try:
             with session.begin_nested():
@@ -218,7 +208,7 @@ def change_status(
     The note becomes the ticket's `status_note` and the event's `staff_text` (both
     encrypted), never part of the event's `changes`."""
     new = Status(new)
-    check_transition(ticket.status, new, note, ground)
+    check_transition(ticket.status, new, note, ground, ticket.category)
     now = _now(now)
     after = {"status": new, "refusal_ground": ground}
     changes = {

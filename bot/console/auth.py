@@ -24,10 +24,17 @@ from bot.console.state import state
 
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"auth.login", "static"})
-# One message for an unknown login, a wrong password, an inactive account and a try refused
-# by the throttling (bot/console/accounts.py).
-LOGIN_REFUSED = ("ログイン名またはパスワードが違うか、失敗が続いたため一時的にログインできません。"
-                 "しばらくおいてから、もう一度お試しください。")
+# One message for an unknown login, a wrong password and an inactive account, so that the
+# form tells nobody which logins exist.
+LOGIN_REFUSED = "ログイン名またはパスワードが正しくありません。入力を確かめて、もう一度お試しください。"
+# A try refused by the throttling (bot/console/accounts.py): unknown logins are throttled
+# alike, so saying so tells nothing either. Only after several failures in a row.
+LOGIN_THROTTLED = ("ログインに続けて失敗したため、しばらくの間ログインできません。"
+                   "少し時間をおいてから、もう一度お試しください。")
+# Sent by the queue page's own refresh (bot/console/static/console.js): such a request is
+# not the user at work, so it neither keeps the session from timing out nor, once it has,
+# goes to the login page (it gets 401 and the page reloads itself).
+REFRESH_HEADER = "X-Console-Refresh"
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -48,13 +55,17 @@ def _guard() -> Response | None:
     if request.endpoint in PUBLIC:
         return None
     user = _session_user()
+    refresh = request.headers.get(REFRESH_HEADER) == "1"
     if user is None:
+        if refresh:
+            abort(401)
         # Only a page the login can go back to; never a form post.
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("auth.login", next=back))
     g.user = user
     g.actor = Actor.web(user.login, remote_address())
-    session["seen"] = time.time()
+    if not refresh:
+        session["seen"] = time.time()
     return None
 
 
@@ -116,7 +127,7 @@ def login() -> Response | str:
             else:
                 record(db, Actor.web(user.login, address), "login")
         if user is None:
-            flash(LOGIN_REFUSED)
+            flash(LOGIN_THROTTLED if attempt.outcome == "throttled" else LOGIN_REFUSED, "error")
             return render_template("login.html", form=form)
         # A new session for the new login: nothing from before it (fixation) survives.
         session.clear()

@@ -101,7 +101,7 @@ def _create_user(db: Session, args: argparse.Namespace) -> None:
 
 def _list(db: Session, args: argparse.Namespace) -> None:
     tickets = service.view_queue(db, _actor(db, args.login), QueueFilter(status=args.status),
-                                 None)
+                                 None).tickets
     for ticket in tickets:
         print("\t".join((ticket.reference, ticket.status.label, CATEGORY_LABELS[ticket.category],
                          kind_label(ticket), f"期限 {ticket.due_date.isoformat()}",

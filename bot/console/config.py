@@ -15,6 +15,8 @@ from bot.secretfile import create_once
 VAR = ROOT / "var"
 DEFAULT_TRACKER_URL = f"sqlite:///{VAR / 'tracker.db'}"
 DEFAULT_IDLE_MINUTES = 15
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_REFRESH_SECONDS = 30
 
 Network = IPv4Network | IPv6Network
 
@@ -28,6 +30,10 @@ class ConsoleConfig:
     secure_cookies: bool = True
     # Proxies whose X-Forwarded-For is believed; empty: the peer address is the client's.
     trusted_proxies: tuple[Network, ...] = ()
+    # Tickets per page of the queue.
+    page_size: int = DEFAULT_PAGE_SIZE
+    # How often the queue page asks whether anything changed (bot/console/activity.py).
+    refresh_seconds: int = DEFAULT_REFRESH_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ,
@@ -40,6 +46,9 @@ class ConsoleConfig:
             secure_cookies=environ.get("TCN_CONSOLE_SECURE_COOKIES", "1").strip().lower()
             not in ("0", "false", "no", "off"),
             trusted_proxies=parse_networks(environ.get("TCN_CONSOLE_TRUSTED_PROXIES", "")),
+            page_size=_positive(environ.get("TCN_CONSOLE_PAGE_SIZE"), DEFAULT_PAGE_SIZE),
+            refresh_seconds=_positive(environ.get("TCN_CONSOLE_REFRESH_SECONDS"),
+                                      DEFAULT_REFRESH_SECONDS),
         )
 
 

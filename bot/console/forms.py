@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -51,7 +52,11 @@ class StatusForm(FlaskForm):
                          validators=[Length(max=MAX_TEXT)])
 
     def offer(self, statuses: list[Status]) -> None:
+        """Offer these statuses; without 不実施 (a handoff's), no ground to choose."""
         self.status.choices = [(status.value, status.label) for status in statuses]
+        self.offers_refusal = Status.REFUSED in statuses
+        if not self.offers_refusal:
+            self.note.label.text = "メモ（完了のときは対応した内容）"
 
 
 class AssignForm(FlaskForm):
@@ -98,8 +103,9 @@ class QueueForm(FlaskForm):
     kind = SelectField("種類", choices=[("", "すべて"), *((k, k) for k in KINDS)], default="")
     assignee = SelectField("担当者", choices=[], default="")
     overdue = BooleanField("期限超過のみ")
-    sort = SelectField("並び順", choices=[("due", "期限の早い順"), ("received", "受付の古い順")],
-                       default="due")
+    # Set by the column headers; kept through a change of filters.
+    sort = HiddenField(default="due")
+    order = HiddenField(default="asc")
 
     def offer_assignees(self, users: list[tuple[int, str]]) -> None:
         self.assignee.choices = [("", "すべて"), (MINE, "自分"), (UNASSIGNED, "未割当"),

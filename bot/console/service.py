@@ -21,11 +21,11 @@ from bot.cases.models import (
     TicketEvent,
     TicketNote,
 )
-from bot.cases.statuses import TRANSITIONS, Status, TransitionError
+from bot.cases.statuses import Status, TransitionError, transitions_for
 from bot.cases.tickets import change_status, find_by_reference
 from bot.console import accounts
 from bot.console.audit import Actor, record
-from bot.console.queue import QueueFilter, find_tickets, today
+from bot.console.queue import QueueFilter, QueuePage, page_of, today
 
 MAX_TEXT = 5000
 
@@ -71,23 +71,25 @@ def view_ticket(session: Session, actor: Actor, reference: str) -> Ticket:
     return ticket
 
 
-def view_queue(session: Session, actor: Actor, wanted: QueueFilter,
-               my_id: int | None) -> list[Ticket]:
-    tickets = find_tickets(session, wanted, my_id, today())
+def view_queue(session: Session, actor: Actor, wanted: QueueFilter, my_id: int | None,
+               size: int | None = None) -> QueuePage:
+    """The wanted page of `size` tickets (all of them on one page when None)."""
+    page = page_of(session, wanted, my_id, today(), size)
     record(session, actor, "view_queue", details=wanted.as_details())
-    return tickets
+    return page
 
 
 def export_queue(session: Session, actor: Actor, wanted: QueueFilter,
                  my_id: int | None) -> list[Ticket]:
-    tickets = find_tickets(session, wanted, my_id, today())
+    tickets = page_of(session, wanted, my_id, today(), None).tickets
     record(session, actor, "export_csv", details={**wanted.as_details(), "rows": len(tickets)})
     return tickets
 
 
 def next_statuses(ticket: Ticket) -> list[Status]:
-    """The statuses the ticket may move to, in the order of the Status enum."""
-    return [status for status in Status if status in TRANSITIONS[ticket.status]]
+    """The statuses the ticket may move to (a handoff's are its own), in the order of the
+    Status enum."""
+    return [status for status in Status if status in transitions_for(ticket.category)[ticket.status]]
 
 
 # --- changing tickets ----------------------------------------------------------------------

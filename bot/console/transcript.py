@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
 
 from bot.personal_data import CODE
 from bot.tracker_events import StoredEvent, TrackerEvents
@@ -24,20 +25,45 @@ class Message:
     text: str
     # Titles of the buttons the bot offered with the message.
     buttons: tuple[str, ...] = ()
+    # The customer clicked a button: `text` is its title (the payload stays out of view).
+    clicked: bool = False
 
     @property
     def speaker_label(self) -> str:
         return SPEAKERS[self.speaker]
 
 
-def _message(event: StoredEvent) -> Message | None:
-    speaker, text = event.data.get("event"), event.data.get("text")
-    if speaker not in SPEAKERS or not text:
-        return None
-    buttons = (event.data.get("data") or {}).get("buttons") or []
-    moment = datetime.fromtimestamp(event.data.get("timestamp") or event.timestamp or 0, timezone.utc)
-    return Message(moment, speaker, CODE.sub(MASKED_CODE, text),
-                   tuple(b.get("title", "") for b in buttons))
+def _moment(event: StoredEvent) -> datetime:
+    return datetime.fromtimestamp(event.data.get("timestamp") or event.timestamp or 0, timezone.utc)
+
+
+def _buttons(event: StoredEvent) -> list[dict[str, Any]]:
+    return list((event.data.get("data") or {}).get("buttons") or [])
+
+
+def messages(events: Iterable[StoredEvent]) -> Iterator[Message]:
+    """What staff read of a conversation's "user" and "bot" events, in order.
+
+    A customer's text that starts with an ASCII "/" is a payload, never typed: the
+    channels turn a typed one into 「／…」 (bot/channels/guard.py). A payload of a button
+    the bot offered is shown as that button's title; any other (the chat page's or
+    Rasa's own, e.g. 「/greet」, 「/EXTERNAL_…」) is internal and left out, as are events
+    without text.
+    """
+    titles: dict[str, str] = {}  # payload -> title, the latest turn's winning
+    for event in events:
+        speaker, text = event.data.get("event"), event.data.get("text")
+        if speaker not in SPEAKERS or not text:
+            continue
+        if speaker == "bot":
+            buttons = _buttons(event)
+            titles.update({str(b.get("payload")): str(b.get("title", "")) for b in buttons})
+            yield Message(_moment(event), "bot", CODE.sub(MASKED_CODE, text),
+                          tuple(str(b.get("title", "")) for b in buttons))
+        elif not text.startswith("/"):
+            yield Message(_moment(event), "user", CODE.sub(MASKED_CODE, text))
+        elif titles.get(text):
+            yield Message(_moment(event), "user", titles[text], clicked=True)
 
 
 class TranscriptReader:
@@ -48,8 +74,7 @@ class TranscriptReader:
         """The conversation's messages in order; None when there is no events table."""
         if not self.events.exists():
             return None
-        messages = (_message(event) for event in self.events.conversation(conversation_id, SPEAKERS))
-        return [message for message in messages if message is not None]
+        return list(messages(self.events.conversation(conversation_id, SPEAKERS)))
 
     def dispose(self) -> None:
         self.events.dispose()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from datetime import datetime, timezone
+from typing import Any, Callable
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as Redirect  # what flask.redirect() returns
+from wtforms import SelectField
 
 from bot.cases.models import Ticket
-from bot.console import service
+from bot.console import activity, service
 from bot.console.auth import admin_required
 from bot.console.export import queue_csv
 from bot.console.forms import (
@@ -21,7 +23,7 @@ from bot.console.forms import (
     QueueForm,
     StatusForm,
 )
-from bot.console.queue import QueueFilter, is_overdue, status_counts, today
+from bot.console.queue import ORDERS, SORTS, QueueFilter, is_overdue, status_counts, today
 from bot.console.service import ConsoleError
 from bot.console.state import state
 from bot.console.transcript import Message
@@ -29,13 +31,20 @@ from bot.console.transcript import Message
 bp = Blueprint("tickets", __name__)
 
 
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and len(text) < 7 else 1
+
+
 def _queue_filter(form: QueueForm) -> QueueFilter:
     # Values outside the choices are ignored rather than refused: it is only a filter.
     valid = {field.name: field.data for field in form
-             if field.name != "overdue" and field.data in dict(field.choices)}
+             if isinstance(field, SelectField) and field.data in dict(field.choices)}
     return QueueFilter(status=valid.get("status") or None, kind=valid.get("kind") or None,
                        category=valid.get("category") or None, overdue=bool(form.overdue.data),
-                       assignee=valid.get("assignee") or None, sort=valid.get("sort") or "due")
+                       assignee=valid.get("assignee") or None,
+                       sort=form.sort.data if form.sort.data in SORTS else "due",
+                       order=form.order.data if form.order.data in ORDERS else "asc",
+                       page=_page_number(request.args.get("page")))
 
 
 def _queue_form(db: Session) -> QueueForm:
@@ -44,13 +53,32 @@ def _queue_form(db: Session) -> QueueForm:
     return form
 
 
+def queue_link(**changes: str | int | None) -> str:
+    """The queue with the current query string changed (a value of None drops the key)."""
+    args: dict[str, Any] = {**request.args.to_dict(), **changes}
+    return url_for("tickets.queue", **{key: value for key, value in args.items() if value is not None})
+
+
 @bp.route("/")
 def queue() -> str:
     with state().store.unit_of_work() as db:
         form = _queue_form(db)
-        tickets = service.view_queue(db, g.actor, _queue_filter(form), g.user.id)
-        return render_template("queue.html", form=form, tickets=tickets, counts=status_counts(db),
-                               on=today(), is_overdue=is_overdue, export_args=request.args)
+        wanted = _queue_filter(form)
+        page = service.view_queue(db, g.actor, wanted, g.user.id, state().config.page_size)
+        return render_template("queue.html", form=form, wanted=wanted, page=page,
+                               counts=status_counts(db), on=today(), is_overdue=is_overdue,
+                               activity=activity.current(db, state().transcripts),
+                               export_args=request.args, queue_link=queue_link,
+                               refresh_seconds=state().config.refresh_seconds)
+
+
+@bp.route("/queue/activity")
+def queue_activity() -> Response:
+    """The queue's stamp and the number of marks, for the page's refresh: no personal
+    data, so not audited, and not counted as activity of the user (bot/console/auth.py)."""
+    with state().store.unit_of_work() as db:
+        now = activity.current(db, state().transcripts)
+    return jsonify(stamp=now.stamp, new=len(now.new), unread=sum(now.unread.values()))
 
 
 @bp.route("/export.csv")
@@ -90,6 +118,7 @@ def show(reference: str) -> str:
             status_form=status_form, assign_form=assign_form, note_form=NoteForm(),
             contact_form=ContactForm(), due_form=ExtendDueForm(),
             messages=messages, transcript_failed=transcript_failed,
+            shown_at=datetime.now(timezone.utc),
         )
 
 
