@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.noise import NOISE
@@ -47,14 +47,22 @@ def message_of(tracker: Tracker) -> Message:
 
 
 def answer_with(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:
-    """Send the reply's answers; the events that remember what it was about. A
-    reply that only asks what the customer meant leaves the previous answer's
-    context in place, so that 「ぜんぶおしえて」 after it still has something to expand."""
+    """Send the reply's answers; the events that remember what it was about (and
+    the request it offered). A reply that only asks what the customer meant leaves
+    the previous answer's context in place, so that 「ぜんぶおしえて」 after it still
+    has something to expand."""
+    if reply.starts_request:
+        # The request is started (actions/intake.py reads its kind from the slot).
+        return [SlotSet("request_kind", reply.request_kind), FollowupAction("action_start_intake")]
     for answer in reply.answers:
         send(dispatcher, answer)
     if not reply.clauses and reply.topic == CLARIFY:
         return []
-    return [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
+    events: List[EventType] = [SlotSet(TOPIC_SLOT, reply.topic), SlotSet(CLAUSES_SLOT, list(reply.clauses))]
+    if reply.request_kind:
+        # The request the answer offered: 「はい」「じゃあそれで申し込みます」 next file it.
+        events.append(SlotSet("request_kind", reply.request_kind))
+    return events
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:

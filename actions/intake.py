@@ -16,7 +16,17 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupActio
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import ANSWERER, TOPIC_SLOT, entities_of, send
+from actions.actions import (
+    ANSWERER,
+    CLAUSES_SLOT,
+    RESPONDER,
+    TOPIC_SLOT,
+    answer_with,
+    context_of,
+    entities_of,
+    message_of,
+    send,
+)
 from bot.cases.db import CaseStore
 from bot.intake import fields
 from bot.intake import form as f
@@ -24,8 +34,8 @@ from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
-from bot.intake.hearing import lost_credentials
-from bot.policy.answers import COMPLAIN, PROCEDURE
+from bot.intake.hearing import REQUEST_INTENT, files_now, lost_credentials
+from bot.policy.answers import COMPLAIN, PROCEDURE, REQUEST_CLAUSE
 
 WORDING = load_intake_wording()
 
@@ -185,6 +195,17 @@ class ActionStartIntake(Action):
             send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
+        text = tracker.latest_message.get("text") or ""
+        if not kinds:
+            offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
+            if offer is not None and not files_now(text):
+                # 「DMはやめてほしいんだけど」 right after the purposes: which request does
+                # that, explained; filing it is one button (or one 「はい」) away.
+                return [*answer_with(dispatcher, offer), FollowupAction("action_listen")]
+            want = ANSWERER.wanted(text)
+            # 「もう案内とかいらないから、俺の情報使うのやめて」: the request that stops it.
+            wanted = offer.request_kind if offer is not None else want.kind if want is not None else None
+            kinds = [wanted] if wanted is not None and wanted in _form().kinds else []
         if not kinds and tracker.get_slot(TOPIC_SLOT) == HUMAN_TOPIC:
             # 「やっぱりお願いします」 right after declining to be handed over: the handover.
             return _handoff_again(tracker)
@@ -220,9 +241,9 @@ def _handoff_again(tracker: Tracker) -> List[EventType]:
     return [*start_handoff_events(tracker, HUMAN_TOPIC), SlotSet(TOPIC_SLOT, None), FollowupAction("handoff_form")]
 
 
-# Answers after which a 「はい」「お願いします」 means "file that request".
+# Answers after which a 「はい」「お願いします」 means "file that request": these topics,
+# and any answer that cited the right to request (5.(1)) offering one kind.
 FILING_TOPICS = {PROCEDURE, "ask_fee", COMPLAIN}
-REQUEST_INTENT = "request_privacy_action"
 
 
 class ActionAffirmOutsideQuestion(Action):
@@ -242,7 +263,8 @@ class ActionAffirmOutsideQuestion(Action):
         topic = tracker.get_slot(TOPIC_SLOT)
         if topic == HUMAN_TOPIC:
             return _handoff_again(tracker)
-        if topic in FILING_TOPICS and tracker.get_slot("request_kind") in _form().kinds:
+        offered = topic in FILING_TOPICS or REQUEST_CLAUSE in (tracker.get_slot(CLAUSES_SLOT) or [])
+        if offered and tracker.get_slot("request_kind") in _form().kinds:
             return [FollowupAction("action_start_intake")]
         if topic == PROCEDURE:
             # The procedure answer without a kind offered 「この請求を申し込む」: the form asks which.

@@ -113,9 +113,44 @@ def test_a_shared_clause_keeps_the_thread_of_the_previous_topic() -> None:
 @pytest.mark.parametrize(("previous", "kind"), [("ask_purpose", "利用停止"), ("ask_third_party", "第三者提供の停止")])
 def test_asking_to_stop_what_was_just_explained_offers_the_request_that_stops_it(previous: str, kind: str) -> None:
     reply, text = ask("それってやめてもらえる？", "cancel", Context(previous, ("2.(3)",)))
-    assert reply.topic == "ask_request_procedure" and f"「{kind}」" in text
+    # Answered in the thread it was asked in; a 「はい」 next files the kind offered.
+    assert reply.topic == previous and reply.request_kind == kind and "5.(1)" in reply.clauses
+    assert f"「{kind}」" in text
     assert any(button.payload == f'/request_privacy_action{{"request_kind":"{kind}"}}'
                for button in reply.answers[0].buttons)
+
+
+@pytest.mark.parametrize(("said", "intent", "kind", "about"), [
+    ("ダイレクトメールが届かないようにするにはどうすればいいですか", "ask_request_procedure", "利用停止", "2.(3)②"),
+    ("勧誘の電話をやめてもらうことってできる？", "ask_purpose", "利用停止", "2.(3)②"),
+    ("ほかの会社には私の情報を渡さないでほしいのですが、できますか", "ask_third_party", "第三者提供の停止", "3"),
+])
+def test_asking_how_to_stop_something_gets_the_request_that_stops_it(
+        said: str, intent: str, kind: str, about: str) -> None:
+    reply, text = ask(said, intent)
+    assert reply.request_kind == kind and set(reply.clauses) == {about, "5.(1)"}
+    assert f"「{kind}」をご請求いただけます" in text and len(text) <= 300
+
+
+@pytest.mark.parametrize(("said", "kind"), [
+    ("もう案内とかいらないから、俺の情報使うのやめて", "利用停止"),
+    ("ダイレクトメールが届かないようにしてください", "利用停止"),
+    ("よその会社に私の情報を渡さないでください", "第三者提供の停止"),
+])
+def test_telling_what_to_stop_starts_the_request_that_stops_it(said: str, kind: str) -> None:
+    reply, _ = ask(said, "ask_purpose")
+    assert reply.starts_request and reply.request_kind == kind and reply.answers == ()
+
+
+def test_not_receiving_mail_is_no_wish_to_stop_it() -> None:
+    reply, _ = ask("DMが届かないんですけど", "ask_purpose")
+    assert reply.request_kind is None
+
+
+def test_a_stop_ask_in_the_thread_names_the_purpose_it_stops() -> None:
+    reply, text = ask("DMはやめてほしいんだけど", "request_privacy_action", Context("ask_purpose", ("2.(3)",)))
+    assert reply.topic == "ask_purpose" and reply.clauses == ("2.(3)②", "5.(1)")
+    assert "ダイレクトメール" in text and "「利用停止」" in text
 
 
 def test_what_for_after_a_data_item_gives_the_purposes_of_that_item() -> None:

@@ -23,6 +23,8 @@ from bot.sudachi import morphemes
 from bot.text import normalize
 
 INTENT_CONFIDENCE = 0.8
+# The NLU's intent of a wish to file a request of 5.(1) (data/nlu).
+REQUEST_INTENT = "request_privacy_action"
 CANCEL_CONFIDENCE = 0.6
 
 
@@ -164,6 +166,16 @@ def wants_human(text: str) -> bool:
     (話したい, つないで, お願い…) both in the message (「担当者と話したい」)."""
     said = compact(text)
     return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said))
+
+
+# Saying one is filing, not only asking: 「申し込みます」「申請したい」「請求します」.
+_FILING = re.compile(r"申し込|申込|もうしこ|申請|しんせい|請求し|せいきゅうし|手続きし|てつづきし")
+
+
+def files_now(text: str) -> bool:
+    """Whether the customer says they are filing a request now (「DMを止めたいので
+    申し込みます」), rather than only saying what they want (「DMはやめてほしい」)."""
+    return _FILING.search(normalize(text)) is not None
 
 
 def lost_credentials(text: str) -> bool:

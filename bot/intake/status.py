@@ -41,7 +41,7 @@ from bot.intake.form import (
     policy_answer,
     with_way_out,
 )
-from bot.intake.hearing import INTENT_CONFIDENCE, Act, Heard, compact, hear, is_question
+from bot.intake.hearing import INTENT_CONFIDENCE, REQUEST_INTENT, Act, Heard, compact, hear, is_question
 from bot.policy.answers import Answer, Answerer
 from bot.text import normalize
 
@@ -67,7 +67,6 @@ _ABOUT_CREDENTIALS = re.compile(r"受付番号|受付の番号|確認コード|�
 # status is what the customer is after (「開示を請求したのですが」「削除の進捗」).
 _WISH = re.compile(r"したい|して(ほし|欲し)い|してください|希望|お願い|申し?込|手続|請求(します|する)")
 _EARLIER = re.compile(r"した(?!い)|しました|んだ|済み|状況|進捗|進み具合|どうなっ|まだ|届い|返事|返信|結果")
-REQUEST_INTENT = "request_privacy_action"
 
 
 def _unified(text: str) -> str:

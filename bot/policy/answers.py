@@ -39,6 +39,8 @@ FILE_REQUEST = "/request_privacy_action"
 CONTACT = "/ask_contact"
 HUMAN = "/ask_human"
 PROCEDURE = "ask_request_procedure"
+# The right to request 開示等 (5.(1)): cited by every answer that offers to file a request.
+REQUEST_CLAUSE = "5.(1)"
 COMPLAIN = "complain"
 # The steps of a request that have a topic of their own (5.(2), 5.(3), 5.(4)):
 # a procedure question about one of them is answered by that topic.
@@ -71,6 +73,19 @@ class Answer:
     text: str
     citations: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Want:
+    """A wish to stop something without naming the request (answers.yml `wants`):
+    the request `kind` that does it, the clause `about` what is stopped, the pattern
+    `asked` (on normalized text) and the first lines of the answer."""
+
+    kind: str
+    about: str
+    asked: re.Pattern[str]
+    offer: str
+    offer_general: str
 
 
 @dataclass
@@ -112,6 +127,9 @@ class Answerer:
         self._owner = _owners(policy, self.topics)
         self._unstated = [{"what": fact["what"], "asked": re.compile(fact["asked"])}
                           for fact in wording.get("unstated", [])]
+        self._wants = [Want(want["kind"], want["about"], re.compile(want["asked"]), want["offer"],
+                            want.get("offer_general", want["offer"]))
+                       for want in wording.get("wants", [])]
         self._special: dict[str, Renderer] = {
             "ask_definition": self._definition,
             "ask_purpose": self._purpose,
@@ -222,6 +240,38 @@ class Answerer:
         node = self.focus(self.topics[PROCEDURE], text)
         owner = self.topic_of(node.ref) if node is not None else None
         return owner if owner in PROCEDURE_STEPS else PROCEDURE
+
+    def wanted(self, text: str) -> Optional[Want]:
+        """What `text` asks to be stopped without naming a request (「DMはやめてほしい」,
+        answers.yml `wants`), or None."""
+        folded = normalize(text)
+        return next((want for want in self._wants if want.asked.search(folded)), None)
+
+    def stop_offer(self, intent: str, kind: str, about: Optional[str], lead: str = "") -> Answer:
+        """The request of 5.(1) that stops what the clause `about` describes (None:
+        no clause in particular), in two sentences, cited, the request one button
+        away; answered as `intent`, the thread it was asked in. A kind without a
+        `wants` entry gets the plain procedure answer."""
+        want = next((want for want in self._wants if want.kind == kind), None)
+        draft = _Draft()
+        draft.say(lead)
+        node = self.policy[about] if about else None
+        if want is not None:
+            label = node.facts.get("label") if node is not None else None
+            draft.say(want.offer.format(what=label) if label else want.offer_general)
+        else:
+            draft.say(self.topics[PROCEDURE]["meanings"][kind])
+        draft.say(self.topics[PROCEDURE]["short"].format(kind=kind))
+        # The clause the answer is mainly about first: the right for a procedure question.
+        cited = [REQUEST_CLAUSE, node.ref] if node is not None else [REQUEST_CLAUSE]
+        draft.cite(*(cited if intent == PROCEDURE else reversed(cited)))
+        draft.kinds.append(kind)
+        draft.full_text = True
+        return self._finish(intent, draft)
+
+    def covers(self, intent: str, ref: str) -> bool:
+        """Whether the clause `ref` is in the scope of the topic `intent`."""
+        return ref in self.policy and self._in_scope(self.topics[intent], self.policy[ref])
 
     def renders_itself(self, intent: str) -> bool:
         """Whether `intent` has an answer of its own shape (the fee of a kind, a

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
+from bot.intake.hearing import REQUEST_INTENT, is_question
 from bot.policy.answers import COMPLAIN, HUMAN, MIN_FOCUS_SCORE, PROCEDURE, Answer, Answerer, Button, Entities
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
@@ -105,6 +106,11 @@ class Reply:
     answers: tuple[Answer, ...]
     topic: str
     clauses: tuple[str, ...]
+    # The request kind the reply offers to file (a 「はい」 next files it), if any.
+    request_kind: Optional[str] = None
+    # The customer demands the request be done (「案内はいらないから使うのやめて」): it
+    # is started now, of `request_kind`; `answers` is empty.
+    starts_request: bool = False
 
 
 class Responder:
@@ -115,6 +121,9 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context, everything=bool(_EVERYTHING.search(normalize(message.text))))
+        offer = self.stop_offer(message, context)
+        if offer is not None:
+            return offer
         if _WHERE_TO_GO.search(normalize(message.text)):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
             # whatever the previous answer was about.
@@ -151,11 +160,9 @@ class Responder:
         clause of it, or an entity its answer uses), else None: the message is
         a question of its own. Also used when the NLU was unsure of the intent."""
         lead = self._lead(tone_of(message.text))
-        kind = self._stop_kind(message, context)
-        if kind is not None:
-            # 「それってやめてもらえる？」 after the purposes: the request that stops it.
-            return self._reply(self.answerer.answer(PROCEDURE, {"request_kind": [kind]}, {}, message.text,
-                                                    lead=lead))
+        offer = self.stop_offer(message, context)
+        if offer is not None:
+            return offer
         topic, ref, in_thread = self._resolve(message, context)
         if ref is None and topic == message.intent:
             return None
@@ -170,20 +177,60 @@ class Responder:
                 # 「それは有料ですか」 after the 開示 procedure: the fee answer knows the kind.
                 return self._reply(self.answerer.answer(owner, message.entities, _remembered(context),
                                                         message.text, lead=lead))
+            if self.answerer.covers(topic, ref):
+                # 「だめだった時は理由も教えてくれる？」 after the outsourcing answer: 6.(4) is
+                # outsourcing's own clause (response times share it): the thread goes on.
+                owner = topic
             return self._reply(self.answerer.clause(owner, ref, lead=lead))
         # 「訂正でもかかる？」「いくら？」「例外ってあるの？」: the same topic again,
         # answered for what this message asks (its entities and words).
         return self._reply(self.answerer.answer(topic, _with_data_item(message, context, topic).entities,
                                                 _remembered(context), message.text, lead=lead))
 
-    def _stop_kind(self, message: Message, context: Context) -> Optional[str]:
-        """The request kind that stops what the previous answer described, when
-        `message` leans on it asking to stop it; else None."""
-        spec = self.answerer.topics.get(context.topic or "", {})
-        if ("stop_kind" not in spec or message.entities.get("request_kind")
-                or not is_elliptic(message.text, message.confidence)):
+    def stop_offer(self, message: Message, context: Context) -> Optional[Reply]:
+        """The request of 5.(1) that stops something, explained and offered one button
+        away, when `message` asks to stop without naming a request: what the previous
+        answer described (`stop_in_thread`), or what answers.yml `wants` finds
+        (「第三者に提供するのをやめてもらうことってできる？」), answered as the message's
+        topic when it covers that, else as the procedure; a wish that asks nothing
+        (「もう案内とかいらないから、俺の情報使うのやめて」) starts that request instead.
+        None otherwise, and for an angry message (the complaint answers it, apology first)."""
+        if message.entities.get("request_kind") or tone_of(message.text) is Tone.ANGRY:
             return None
-        return spec["stop_kind"] if _STOP_ASKED.search(normalize(message.text)) else None
+        in_thread = self.stop_in_thread(message, context)
+        if in_thread is not None:
+            return in_thread
+        want = self.answerer.wanted(message.text)
+        if want is None:
+            return None
+        if not is_question(message.text):
+            # Not asking how, but telling what to do: the request that does it, started.
+            return Reply((), REQUEST_INTENT, (), want.kind, starts_request=True)
+        covered = message.intent in self.answerer.topics and self.answerer.covers(message.intent, want.about)
+        topic = message.intent if covered else PROCEDURE
+        lead = self._lead(tone_of(message.text))
+        return self._reply(self.answerer.stop_offer(topic, want.kind, want.about, lead), request_kind=want.kind)
+
+    def stop_in_thread(self, message: Message, context: Context) -> Optional[Reply]:
+        """「それってやめてもらえる？」「DMはやめてほしいんだけど」 right after an answer
+        whose topic has a `stop_kind` (answers.yml): that request, explained for what
+        the message or the previous answer named, answered in that thread; else None."""
+        spec = self.answerer.topics.get(context.topic or "", {})
+        folded = normalize(message.text)
+        if (context.topic is None or "stop_kind" not in spec or message.entities.get("request_kind")
+                or tone_of(message.text) is Tone.ANGRY or not _STOP_ASKED.search(folded)):
+            return None
+        node = self.answerer.focus(spec, message.text)
+        # Leaning on the previous answer, or short and naming something it described.
+        named = node is not None and len(folded) <= FOLLOW_UP_MAX_CHARS
+        if not (named or is_elliptic(message.text, message.confidence)):
+            return None
+        # What is stopped: the clause named now, else the one just answered.
+        shown = [ref for ref in context.clauses if self.answerer.covers(context.topic, ref)]
+        about = node.ref if node is not None else (shown[0] if len(shown) == 1 else None)
+        lead = self._lead(tone_of(message.text))
+        answer = self.answerer.stop_offer(context.topic, spec["stop_kind"], about, lead)
+        return self._reply(answer, request_kind=spec["stop_kind"])
 
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str], bool]:
         """The topic to answer, for a follow-up the clause it asks about, and
@@ -273,9 +320,9 @@ class Responder:
         return self._reply(answer)
 
     @staticmethod
-    def _reply(first: Answer, second: Optional[Answer] = None) -> Reply:
+    def _reply(first: Answer, second: Optional[Answer] = None, request_kind: Optional[str] = None) -> Reply:
         answers = (first,) if second is None else (first, second)
-        return Reply(answers, first.topic, first.citations)
+        return Reply(answers, first.topic, first.citations, request_kind)
 
 
 def _with_data_item(message: Message, context: Context, topic: str) -> Message:
