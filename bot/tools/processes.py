@@ -1,8 +1,9 @@
 """The bot's server processes, started, watched and stopped together.
 
 `make run` (bot/tools/run.py) and the production profile (bot/tools/production.py)
-both start their servers through a `Fleet`; the production tests use one to kill
-and restart a single server.
+both start their servers through a `Fleet` and keep them running with
+`Fleet.keep_running` (a server that exits is started again); the production tests
+use one to kill and restart a single server.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, NoReturn, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
+# Between a server's exit and its new start: a server that fails at once does not
+# spin the machine, and a crash is still mended within seconds.
+RESTART_PAUSE_S = 5
 # The same level as the flag `rasa run` and the action server take.
 RASA_LOG_FLAGS = {"DEBUG": "--debug", "INFO": "--verbose", "WARNING": "--quiet"}
 
@@ -89,6 +93,20 @@ class Fleet:
                 return
             time.sleep(0.5)
         raise TimeoutError(f"{url} did not answer within the start-up time")
+
+    def keep_running(self, pause_s: float = RESTART_PAUSE_S) -> NoReturn:
+        """Starts each process that exits again `pause_s` seconds later, as systemd or
+        Kubernetes would, saying so on stderr; never returns (Ctrl-C raises
+        KeyboardInterrupt, and the caller's `stop` ends the rest)."""
+        while True:
+            for name in self.exited():
+                code = self.processes[name].returncode
+                print(f"{name} exited with code {code}; starting it again in {pause_s:g} s",
+                      file=sys.stderr, flush=True)
+                time.sleep(pause_s)
+                self.restart(name)
+                print(f"{name} started again (pid {self.processes[name].pid})", file=sys.stderr, flush=True)
+            time.sleep(1)
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -14,7 +14,7 @@ nginx passes through from the Rasa servers.
         [--cases-url postgresql://postgres@127.0.0.1:5432/tcn_cases]
         [--redis-url redis://127.0.0.1:6379/1] [--log-level INFO]
 
-A server that exits is started again after a pause; Ctrl-C stops everything.
+A server that exits is started again after a pause (Fleet.keep_running); Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional
 
 import jinja2
 import redis
@@ -53,7 +53,6 @@ from bot.tools.processes import (
 )
 
 DEPLOY = ROOT / "deploy"
-RESTART_PAUSE_S = 5
 REPLICAS = 2
 NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") or "/usr/sbin/nginx"
 
@@ -214,17 +213,6 @@ class Production:
     def stop(self) -> None:
         self.fleet.stop()
 
-    def keep_running(self) -> NoReturn:
-        """Starts a server again when it exits, as systemd or Kubernetes would."""
-        while True:
-            for name in self.fleet.exited():
-                code = self.fleet.processes[name].returncode
-                print(f"{name} exited with code {code}; starting it again in {RESTART_PAUSE_S} s",
-                      file=sys.stderr, flush=True)
-                time.sleep(RESTART_PAUSE_S)
-                self.fleet.restart(name)
-            time.sleep(1)
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -269,7 +257,7 @@ def main() -> int:
             "press Ctrl-C to stop everything\n",
             flush=True,
         )
-        production.keep_running()
+        production.fleet.keep_running()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -5,7 +5,9 @@ so is the secret Rasa shows the action server (made once in var/actions_token wh
 TCN_ACTIONS_TOKEN is not set), and the case database (CASES_DATABASE_URL, SQLite under
 var/ by default) is brought to the latest migration. Then four processes: the action
 server, the Rasa server (REST and socket.io channels), the chat page and the staff
-console. `make run` calls this after set-up and training.
+console. `make run` calls this after set-up and training. A process that exits once
+they are all up is started again after a pause (Fleet.keep_running), as in the
+production profile; Ctrl-C or SIGTERM stops them all.
 
 Every server listens on 127.0.0.1 unless --host names another address; the action
 server always does (only Rasa calls it). Rasa answers cross-origin requests (CORS)
@@ -176,13 +178,12 @@ def main() -> int:
             f"  staff console  http://{_public(args.host)}:{ports.console}/\n"
             + (f"  model server   http://localhost:{ports.models}/ (make publish puts a new model live)\n"
                if ports.models else "")
-            + "press Ctrl-C to stop everything\n",
+            + "a server that exits is started again; press Ctrl-C to stop everything\n",
             flush=True,
         )
-        while not fleet.exited():
-            time.sleep(0.5)
-        print(f"stopped: {', '.join(fleet.exited())} exited", file=sys.stderr)
-        return 1
+        # A server that exits (a crash, the out-of-memory killer) is started again; while
+        # the action server is away, Rasa answers with an apology (bot/channels/guard.py).
+        fleet.keep_running()
     except KeyboardInterrupt:
         return 0
     finally:
