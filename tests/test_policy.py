@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.policy.answers import Answerer, load_wording
+from bot.policy.answers import PROCEDURE, Answerer, load_wording
 from bot.policy.document import load_policy
 from bot.settings import CompanySettings
 
@@ -275,3 +275,40 @@ def test_the_request_kinds_are_one_list() -> None:
     from bot.cases.models import KINDS
 
     assert tuple(POLICY.fact("5.(1)", "request_kinds")) == KINDS
+
+
+# Clause choice within a topic (issue 13): the clause that answers the kind of
+# question, not the clause that shares the most context words with it.
+@pytest.mark.parametrize(("topic", "text", "expected"), [
+    ("ask_outsourcing", "外注先には私の情報をまるごと渡しているの？", "6.(1)"),
+    ("ask_outsourcing", "いたくさきには どこまで じょうほうを わたしてるの", "6.(1)"),
+    ("ask_outsourcing", "委託会社へはどういう手段で情報を送っていますか", "6.(2)"),
+    ("ask_outsourcing", "業者の扱いを直すように頼んで、だめだったら理由は説明してもらえる？", "6.(4)"),
+    ("ask_leak", "情報が流出したら、会社として公に発表するのですか", "10.(1)②"),
+    ("ask_leak", "漏えいしたら本人に知らせてもらえますか", "10.(1)①"),
+    ("ask_third_party", "詐欺の被害を防ぐために、銀行に私の情報を伝えることはありますか", "3.(1)"),
+    ("ask_refusal", "会社に都合の悪いことは開示しないの？", "5.(1)②"),
+    ("ask_refusal", "他国との交渉に差し支える場合は開示されないのですか", "5.(1)④"),
+    ("ask_purpose", "ほかの会社が私の個人情報を使うこともあるのですか", "2.(2)"),
+    ("ask_purpose", "営業の人が家に来るのは、私の情報を使っているからですか", "2.(3)②"),
+    ("ask_purpose", "購入した機器の定期点検で名前を使うの？", "2.(3)⑤"),
+    ("ask_response_time", "開示を断られるときも、連絡はもらえますか", "5.(4)"),
+])
+def test_the_clause_asked_about_wins_within_its_topic(topic: str, text: str, expected: str) -> None:
+    assert ANSWERER.answer(topic, text=text).citations[0] == expected
+
+
+def test_words_every_clause_shares_do_not_decide_between_them() -> None:
+    """委託先 is in every item of 6: 方法 alone tells 6.(2) from 6.(1)."""
+    text = "委託先へはどういう方法で個人情報を渡しているんですか"
+    first, second = ANSWERER.ranker.rank(text, within=["6"], limit=2)
+    assert first.score < 1.25 * second.score  # the whole scores are too close to tell
+    shared = ANSWERER.ranker.shared(text, first.ref, second.ref)
+    assert 0 < shared < second.score
+    assert ANSWERER.focus(WORDING["topics"]["ask_outsourcing"], text).ref == "6.(2)"
+
+
+def test_items_that_tie_are_answered_by_their_node() -> None:
+    # 5.(2)①–④ fit a question about documents alike, whatever comes between them.
+    node = ANSWERER.focus(WORDING["topics"][PROCEDURE], "開示請求のときに必要な書類を教えてください")
+    assert node is not None and node.ref == "5.(2)"

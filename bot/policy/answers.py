@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 import yaml
 
 from bot.policy.document import Node, Policy, load_policy
-from bot.policy.ranker import ClauseRanker, subtree
+from bot.policy.ranker import ClauseRanker, Ranked, subtree
 from bot.settings import CompanySettings
 from bot.text import normalize
 
@@ -52,6 +52,13 @@ COMPLAINT_CLAUSE_MIN_SCORE = 3.0
 # overview answers (「開示を断られることは？」 is about all of 5.(1)①–⑦).
 MIN_FOCUS_SCORE = 1.6
 FOCUS_MARGIN = 1.25
+# Words two clauses share (委託先 in every item of 6) add the same to both
+# scores and hide the words that tell them apart: a clause also wins when what
+# it scores beyond the shared words is FOCUS_MARGIN times the other's and at
+# least MIN_FOCUS_GAP more (BM25; one telling word scores about 1.5–2.5).
+MIN_FOCUS_GAP = 1.0
+# How many of the best clauses `focus` looks at for a sibling of the best one.
+FOCUS_CANDIDATES = 4
 # A question about the request form itself, which the policy does not publish.
 # The request form (「書式はダウンロードできる？」): a URL or a download alone may
 # be the policy's own page (answers.yml `unstated`).
@@ -313,17 +320,31 @@ class Answerer:
         scope = topic.get("scope")
         if not scope or not text:
             return None
-        ranked = self.ranker.rank(text, within=scope, limit=2)
+        ranked = self.ranker.rank(text, within=scope, limit=FOCUS_CANDIDATES)
         if not ranked or ranked[0].score < MIN_FOCUS_SCORE:
             return None
-        if len(ranked) > 1 and ranked[0].score < FOCUS_MARGIN * ranked[1].score:
-            # Two clauses fit about as well: items of one node (「必要な書類は？」 fits
-            # each of 5.(2)①–④) are answered by that node, else by the topic's overview.
-            parent = self.policy.parent(ranked[0].ref)
-            if parent is not None and parent is self.policy.parent(ranked[1].ref) and self._in_scope(topic, parent):
-                return parent
+        best = ranked[0]
+        # Items of one node that fit about as well (「必要な書類は？」 fits each of
+        # 5.(2)①–④) are answered by that node, even when a clause of another node
+        # comes between them; two clauses of different nodes, by the topic's overview.
+        parent = self.policy.parent(best.ref)
+        sibling = next((other for other in ranked[1:] if self.policy.parent(other.ref) is parent), None)
+        if (parent is not None and sibling is not None and self._in_scope(topic, parent)
+                and not self._wins(text, best, sibling)):
+            return parent
+        if len(ranked) > 1 and not self._wins(text, best, ranked[1]):
             return None
-        return self.policy[ranked[0].ref]
+        return self.policy[best.ref]
+
+    def _wins(self, text: str, first: Ranked, second: Ranked) -> bool:
+        """Whether `first` answers `text` clearly better than `second`: by
+        FOCUS_MARGIN on the whole scores, or on what each scores beyond the
+        words they share (「委託先へはどういう方法で渡すの」: 方法 is 6.(2)'s alone)."""
+        if first.score >= FOCUS_MARGIN * second.score:
+            return True
+        shared = self.ranker.shared(text, first.ref, second.ref)
+        own, other = first.score - shared, second.score - shared
+        return own >= FOCUS_MARGIN * other and own - other >= MIN_FOCUS_GAP
 
     def _in_scope(self, topic: Mapping[str, Any], node: Node) -> bool:
         return any(node in subtree(self.policy[root]) for root in topic.get("scope", []))
@@ -434,7 +455,7 @@ class Answerer:
         if draft.paragraphs and draft.cited:
             draft.full_text = True
             return
-        if focused is not None and focused.ref not in ("2.(2)", "2.(3)"):
+        if focused is not None and focused.ref != "2.(3)":
             self._summarise(draft, focused)
             return
         draft.say(topic["intro"], *(_label(node) for node in purposes))

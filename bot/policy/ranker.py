@@ -14,6 +14,7 @@ no lemma in common).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -21,8 +22,8 @@ import bm25s
 import numpy as np
 
 from bot.policy.document import Node, Policy
-from bot.policy.lemmas import kana_grams, mostly_hiragana
-from bot.policy.lemmas import lemmas as default_lemmas
+from bot.policy.lemmas import kana_grams, lemmas, mostly_hiragana
+from bot.text import normalize
 
 Lemmatizer = Callable[[str], list[str]]
 # Customer words count twice against the policy's own wording.
@@ -33,6 +34,25 @@ SOUND_SCALE = 3.0
 # A section's summary restates its items, so it matches what they match: an
 # item scoring at least this share of its section's score is the better answer.
 SPECIFIC_SHARE = 0.6
+# Phrases that mean a word of the policy but give no lemma of their own. Question
+# words are no content words (lemmas drops どこ and どう), yet 「どこまで渡すの」
+# asks for the 範囲 of 6.(1) and 「どうやって渡すの」 for the 方法 of 6.(2);
+# 「知らせて」 is 知る (a stop word) made causative, the 通知 of 10.(1)① and 2.(3)③;
+# 「御社だけ？」「おたく以外も？」 ask whether anyone outside the company (社外) uses
+# the data, 2.(2)'s question, with only a stop word and a particle.
+# Each phrase adds that word (in the policy's `words` as in a message).
+PHRASES = (
+    (re.compile(r"どこまで|何処まで|どの範囲|どの程度"), "範囲"),
+    (re.compile(r"どうやって|どのように|どの様に|(どういう|どんな)(ふう|風|形|かたち|やり方|やりかた|手段)"), "方法"),
+    (re.compile(r"知らせ|しらせ"), "通知"),
+    (re.compile(r"(御社|貴社|当社|弊社|会社|かいしゃ|社内|おたく|お宅)(の中|のなか|内)?(だけ|のみ|以外)"), "社外"),
+)
+
+
+def default_lemmas(text: str) -> list[str]:
+    """`lemmas` of `text`, and the word of each phrase of PHRASES in it."""
+    folded = normalize(text)
+    return lemmas(text) + [word for pattern, word in PHRASES for _ in pattern.finditer(folded)]
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,20 @@ class ClauseRanker:
         if mostly_hiragana(text):
             return np.maximum(by_lemma, self._by_sound.scores(kana_grams(text)) / SOUND_SCALE)
         return by_lemma
+
+    def shared(self, text: str, first: str, second: str) -> float:
+        """The part of two nodes' scores for `text` that they owe to the same
+        words. BM25 adds up over the words of the query; each word counts here
+        with the smaller of its two contributions (in 「委託先へはどういう方法で
+        渡すの」 委託先 counts for every item of 6, 方法 for 6.(2) alone). For a
+        hiragana text read by sound (`scores`), by sound."""
+        pair = [self._index[first], self._index[second]]
+        parts = self._by_lemma.contributions(self.lemmatize(text))[:, pair]
+        if mostly_hiragana(text):
+            sound = self._by_sound.contributions(kana_grams(text))[:, pair] / SOUND_SCALE
+            if (sound.sum(axis=0) > parts.sum(axis=0)).any():
+                parts = sound
+        return float(parts.min(axis=1).sum()) if len(parts) else 0.0
 
     def rank(self, text: str, within: Iterable[str] | None = None, limit: int = 5) -> list[Ranked]:
         """The best nodes for `text`, best first, score > 0 only.
@@ -128,3 +162,9 @@ class _Index:
         if not query:
             return np.zeros(self._size)
         return np.asarray(self._bm25.get_scores(query))
+
+    def contributions(self, tokens: list[str]) -> np.ndarray:
+        """Each token's score for every document: one row per token of `tokens`
+        (the rows add up to `scores(tokens)`)."""
+        rows = {token: self.scores([token]) for token in set(tokens)}
+        return np.array([rows[token] for token in tokens]).reshape(len(tokens), self._size)
