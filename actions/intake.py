@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, List, Mapping, Optional, Protocol, Text
 
@@ -34,7 +35,7 @@ from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
-from bot.intake.hearing import REQUEST_INTENT, files_now, lost_credentials
+from bot.intake.hearing import REQUEST_INTENT, files_now, is_question, lost_credentials
 from bot.policy.answers import COMPLAIN, PROCEDURE, REQUEST_CLAUSE
 
 WORDING = load_intake_wording()
@@ -195,17 +196,12 @@ class ActionStartIntake(Action):
             send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
-        text = tracker.latest_message.get("text") or ""
         if not kinds:
-            offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
-            if offer is not None and not files_now(text):
-                # 「DMはやめてほしいんだけど」 right after the purposes: which request does
-                # that, explained; filing it is one button (or one 「はい」) away.
-                return [*answer_with(dispatcher, offer), FollowupAction("action_listen")]
-            want = ANSWERER.wanted(text)
-            # 「もう案内とかいらないから、俺の情報使うのやめて」: the request that stops it.
-            wanted = offer.request_kind if offer is not None else want.kind if want is not None else None
-            kinds = [wanted] if wanted is not None and wanted in _form().kinds else []
+            answered = _answered_instead(dispatcher, tracker)
+            if answered is not None:
+                return answered
+            wanted = _wanted_kind(tracker)
+            kinds = [wanted] if wanted is not None else []
         if not kinds and tracker.get_slot(TOPIC_SLOT) == HUMAN_TOPIC:
             # 「やっぱりお願いします」 right after declining to be handed over: the handover.
             return _handoff_again(tracker)
@@ -216,6 +212,35 @@ class ActionStartIntake(Action):
             # Started from a 「はい」 (action_affirm_outside_question): no rule runs the form.
             events.append(FollowupAction("intake_form"))
         return events
+
+
+def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A wish to file that names no kind but is better answered than met with a
+    form (the events of the answer, the form not started), else None."""
+    text = tracker.latest_message.get("text") or ""
+    if files_now(text):
+        return None
+    offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
+    if offer is not None:
+        # 「DMはやめてほしいんだけど」 right after the purposes: which request does
+        # that, explained; filing it is one button (or one 「はい」) away.
+        return [*answer_with(dispatcher, offer), FollowupAction("action_listen")]
+    if is_question(text):
+        # 「でんわばんごうわ？」「息子が代わりに手続きをしても宜しいのでしょうか」「勧誘を
+        # 止めるにはどうすれば？」: a question is answered (the request one button away).
+        question = replace(message_of(tracker), intent=PROCEDURE)
+        return [*answer_with(dispatcher, RESPONDER.respond(question, context_of(tracker))),
+                FollowupAction("action_listen")]
+    return None
+
+
+def _wanted_kind(tracker: Tracker) -> Optional[str]:
+    """The kind that stops what the message asks to stop (「もう案内とかいらないから、
+    俺の情報使うのやめて」: 利用停止), or the kind the previous answer offered."""
+    offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
+    want = ANSWERER.wanted(tracker.latest_message.get("text") or "")
+    kind = offer.request_kind if offer is not None else want.kind if want is not None else None
+    return kind if kind in _form().kinds else None
 
 
 def start_intake_events(dispatcher: CollectingDispatcher, kind: Optional[str]) -> List[EventType]:

@@ -304,8 +304,7 @@ class Answerer:
         draft.say(self.wording["full_text_intro"].format(citation=self.policy.cite(shown)))
         for ref in shown:
             draft.say(_render_node(self.policy[ref]))
-        # A section shown whole is cited with its items, which are what the text says.
-        draft.cite(*(cited.ref for ref in shown for cited in (self.policy[ref], *self.policy[ref].children)))
+        draft.cite(*self._with_items(shown))
         draft.contact = "11" in refs
         return self._finish(intent, draft)
 
@@ -373,7 +372,12 @@ class Answerer:
         """The topic's intro and everything it quotes (a whole section)."""
         draft.say(topic["intro"])
         self._quote(draft, topic.get("quote", []), cite=False)
-        draft.cite(*topic.get("cite", topic.get("quote", [])))
+        draft.cite(*(topic["cite"] if "cite" in topic else self._with_items(topic.get("quote", []))))
+
+    def _with_items(self, refs: Sequence[str]) -> list[str]:
+        """`refs` each followed by its items: a section shown whole is cited with
+        them, since they are what its text says."""
+        return [cited.ref for ref in refs for cited in (self.policy[ref], *self.policy[ref].children)]
 
     def _quote(self, draft: _Draft, refs: Sequence[str], cite: bool = True) -> None:
         for ref in refs:

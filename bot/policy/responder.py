@@ -249,6 +249,9 @@ class Responder:
             node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
             if node is not None:
                 return context.topic, node.ref, False
+            if message.intent not in self.answerer.topics:
+                # 「例外ってあるの？」 that the NLU could not place: about the previous topic.
+                return context.topic, None, False
         if message.intent in self.answerer.topics and message.intent != context.topic:
             # 「何日くらい？」「断られたら理由も教えてくれる？」 after the outsourcing
             # answer: of the response-time clauses, the one about outsourcing
