@@ -305,7 +305,8 @@ def test_words_every_clause_shares_do_not_decide_between_them() -> None:
     assert first.score < 1.25 * second.score  # the whole scores are too close to tell
     shared = ANSWERER.ranker.shared(text, first.ref, second.ref)
     assert 0 < shared < second.score
-    assert ANSWERER.focus(WORDING["topics"]["ask_outsourcing"], text).ref == "6.(2)"
+    focused = ANSWERER.focus(WORDING["topics"]["ask_outsourcing"], text)
+    assert focused is not None and focused.ref == "6.(2)"
 
 
 def test_items_that_tie_are_answered_by_their_node() -> None:

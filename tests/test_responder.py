@@ -327,3 +327,18 @@ def test_an_angry_message_the_nlu_was_unsure_of_gets_an_apology_and_a_person() -
     assert reply.answers[0].text.startswith("ご不快な思いをおかけし")
     assert any(button.payload == "/ask_human" for button in reply.answers[0].buttons)
     assert RESPONDER.angry(Message("DMの件で質問です", "nlu_fallback", 0.4)) is None
+
+
+def test_two_questions_are_answered_in_the_order_they_were_asked() -> None:
+    # The NLU took the fee (the second question) as the message's topic.
+    reply, text = ask("母の代わりに請求する場合、何が必要ですか？手数料もかかりますか？", "ask_fee")
+    first, second = reply.answers
+    assert first.topic == "ask_documents" and "委任状" in first.text
+    assert second.topic == "ask_fee" and second.text.startswith("もう1つのご質問について")
+    assert reply.topic == "ask_documents"
+
+
+@pytest.mark.parametrize("said", ["委託先について全部まとめて教えてください", "第三者提供のことをまとめて説明して"])
+def test_asking_for_everything_together_gets_the_whole_topic(said: str) -> None:
+    reply, _ = ask(said, "ask_outsourcing" if "委託" in said else "ask_third_party")
+    assert len(reply.clauses) > 2

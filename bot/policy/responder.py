@@ -58,7 +58,7 @@ PURPOSE_TOPIC = "ask_purpose"
 _TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
 # Asking to stop something (「やめてもらえる？」「使わないでほしい」).
 _STOP_ASKED = re.compile(
-    r"やめ|止め|とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
+    r"やめ|止め|(?<!ま)とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
 # 「何のため？」「なんで使うの？」: what a remembered data item is used for.
 _WHAT_FOR = re.compile(r"何の?ため|なんのため|何に使|なにに使|なんに使|使い道|用途|目的")
 # Openings and endings that lean on what was said before.
@@ -69,7 +69,8 @@ _ELLIPTIC = re.compile(
 )
 # 「全部教えて」「一覧で」: the whole text of the topic, not one clause.
 _EVERYTHING = re.compile(
-    r"(全部|ぜんぶ|全て|すべて|全体)(を|の|で)?(教え|おしえ|見せ|みせ|知りたい|しりたい|表示|説明)|一覧|全文|原文")
+    r"(全部|ぜんぶ|全て|すべて|全体)(を|の|で)?(まとめて)?(教え|おしえ|見せ|みせ|知りたい|しりたい|表示|説明)"
+    r"|まとめて(教え|おしえ|説明|知りたい|しりたい)|一覧|全文|原文")
 # Where one question ends and another begins (the delimiter is kept: 「？」 marks a question).
 _SPLIT = re.compile(r"([。?？!！\n]+|(?:それと|あと|それから|ついでに|また)[、,])")
 # How a question ends when it has no question mark.
@@ -147,10 +148,16 @@ class Responder:
         parts = questions(message.text)
         text = message.text
         second: Optional[Answer] = None
+        second_first = False
         if len(parts) == 2:
-            text, second = self._split(intent, parts, message.entities)
-        first = self.answerer.answer(intent, message.entities, remembered, text,
-                                     full=bool(_EVERYTHING.search(message.text)), lead=lead)
+            text, second, second_first = self._split(intent, parts, message.entities, lead)
+        full = bool(_EVERYTHING.search(normalize(message.text)))
+        if second is not None and second_first:
+            # The other question came first in the message: its answer comes first too.
+            later = self.answerer.answer(intent, message.entities, remembered, text, full=full,
+                                         lead=self.answerer.wording["second_question"])
+            return self._reply(second, later)
+        first = self.answerer.answer(intent, message.entities, remembered, text, full=full, lead=lead)
         return self._reply(first, second)
 
     # -- follow-ups ---------------------------------------------------------
@@ -279,24 +286,26 @@ class Responder:
 
     # -- two questions --------------------------------------------------------
 
-    def _split(self, intent: str, parts: Sequence[str], entities: Entities) -> tuple[str, Optional[Answer]]:
-        """Which part `intent` answers (its text), and the answer to the other part
-        (in its topic's own shape where it has one: 「身分証は何がいい？」 gets the
-        list of documents, not 5.(2)'s summary)."""
+    def _split(self, intent: str, parts: Sequence[str], entities: Entities, lead: str
+               ) -> tuple[str, Optional[Answer], bool]:
+        """Which part `intent` answers (its text), the answer to the other part (in
+        its topic's own shape where it has one: 「身分証は何がいい？」 gets the list of
+        documents, not 5.(2)'s summary), and whether that other part came first (its
+        answer then opens with `lead`, the tone's first line)."""
         ranker = self.answerer.ranker
         best = [ranker.rank(part, limit=1) for part in parts]
         owners = [self.answerer.topic_of(ranked[0].ref) if ranked else None for ranked in best]
         main = 1 if owners[1] == intent and owners[0] != intent else 0
         other = 1 - main
         if not best[other] or best[other][0].score < SECOND_QUESTION_MIN_SCORE:
-            return " ".join(parts), None
+            return " ".join(parts), None, False
         topic = owners[other]
         if topic is None or topic == intent:
-            return " ".join(parts), None
-        lead = self.answerer.wording["second_question"]
+            return " ".join(parts), None, False
+        lead = lead if other == 0 else self.answerer.wording["second_question"]
         if self.answerer.renders_itself(topic):
-            return parts[main], self.answerer.answer(topic, entities, {}, parts[other], lead=lead)
-        return parts[main], self.answerer.clause(topic, best[other][0].ref, lead=lead)
+            return parts[main], self.answerer.answer(topic, entities, {}, parts[other], lead=lead), other == 0
+        return parts[main], self.answerer.clause(topic, best[other][0].ref, lead=lead), other == 0
 
     # -- assembling ---------------------------------------------------------
 
