@@ -342,3 +342,10 @@ def test_two_questions_are_answered_in_the_order_they_were_asked() -> None:
 def test_asking_for_everything_together_gets_the_whole_topic(said: str) -> None:
     reply, _ = ask(said, "ask_outsourcing" if "委託" in said else "ask_third_party")
     assert len(reply.clauses) > 2
+
+
+def test_which_data_a_purpose_uses_is_answered_for_the_purpose_just_explained() -> None:
+    reply, text = ask("どの情報が使われるの？", "ask_purpose", Context("ask_purpose", ("2.(3)②",)))
+    assert reply.clauses[0] == "2.(3)②" and "電子メールアドレス" in text and "サービス内容" in text
+    reply, text = ask("どんな情報を使うの？", "ask_purpose", Context("ask_purpose", ("2.(3)③",)))
+    assert "記載されていません" in text and "0428-32-1351" in text  # ③ names no data: not invented

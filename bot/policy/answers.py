@@ -39,6 +39,7 @@ FILE_REQUEST = "/request_privacy_action"
 CONTACT = "/ask_contact"
 HUMAN = "/ask_human"
 PROCEDURE = "ask_request_procedure"
+PURPOSE_TOPIC = "ask_purpose"
 # The right to request 開示等 (5.(1)): cited by every answer that offers to file a request.
 REQUEST_CLAUSE = "5.(1)"
 COMPLAIN = "complain"
@@ -139,7 +140,7 @@ class Answerer:
                        for want in wording.get("wants", [])]
         self._special: dict[str, Renderer] = {
             "ask_definition": self._definition,
-            "ask_purpose": self._purpose,
+            PURPOSE_TOPIC: self._purpose,
             "ask_documents": self._documents,
             "ask_fee": self._fee,
             "ask_refusal": self._refusal,
@@ -275,6 +276,25 @@ class Answerer:
         draft.kinds.append(kind)
         draft.full_text = True
         return self._finish(intent, draft)
+
+    def uses_of(self, ref: str, lead: str = "") -> Optional[Answer]:
+        """Which data items the purpose `ref` (an item of 2.(3)) uses, as its text and
+        2.(3)'s lead-in state them, or that the policy does not say; None when
+        `ref` is no purpose."""
+        node = self.policy[ref] if ref in self.policy else None
+        if node is None or "uses" not in node.facts:
+            return None
+        topic = self.topics[PURPOSE_TOPIC]
+        draft = _Draft()
+        draft.say(lead)
+        if node.facts["uses"]:
+            draft.say(topic["uses"].format(purpose=_label(node), items="、".join(node.facts["uses"])))
+        else:
+            draft.say(topic["uses_not_stated"].format(purpose=_label(node)))
+            draft.contact = True
+        draft.cite(node.ref, "2.(3)")
+        draft.full_text = True
+        return self._finish(PURPOSE_TOPIC, draft)
 
     def covers(self, intent: str, ref: str) -> bool:
         """Whether the clause `ref` is in the scope of the topic `intent`."""

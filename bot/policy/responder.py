@@ -16,7 +16,17 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
 from bot.intake.hearing import REQUEST_INTENT, is_question
-from bot.policy.answers import COMPLAIN, HUMAN, MIN_FOCUS_SCORE, PROCEDURE, Answer, Answerer, Button, Entities
+from bot.policy.answers import (
+    COMPLAIN,
+    HUMAN,
+    MIN_FOCUS_SCORE,
+    PROCEDURE,
+    PURPOSE_TOPIC,
+    Answer,
+    Answerer,
+    Button,
+    Entities,
+)
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
 
@@ -54,11 +64,12 @@ _TOPIC_ENTITIES = {
     "ask_definition": {"data_item"},
 }
 # Topics whose answer depends on a data item (1.(1)) the customer named before.
-PURPOSE_TOPIC = "ask_purpose"
 _TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
 # Asking to stop something (「やめてもらえる？」「使わないでほしい」).
 _STOP_ASKED = re.compile(
     r"やめ|止め|(?<!ま)とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
+# 「どの情報が使われるの？」: which data a remembered purpose uses.
+_WHICH_DATA = re.compile(r"(どの|どんな|何の|なんの|なにの)(個人)?(情報|じょうほう|データ)|何を使|なにを使|なにをつか")
 # 「何のため？」「なんで使うの？」: what a remembered data item is used for.
 _WHAT_FOR = re.compile(r"何の?ため|なんのため|何に使|なにに使|なんに使|使い道|用途|目的")
 # Openings and endings that lean on what was said before.
@@ -170,6 +181,9 @@ class Responder:
         offer = self.stop_offer(message, context)
         if offer is not None:
             return offer
+        uses = self._uses(message, context, lead)
+        if uses is not None:
+            return uses
         topic, ref, in_thread = self._resolve(message, context)
         if ref is None and topic == message.intent:
             return None
@@ -238,6 +252,16 @@ class Responder:
         lead = self._lead(tone_of(message.text))
         answer = self.answerer.stop_offer(context.topic, spec["stop_kind"], about, lead)
         return self._reply(answer, request_kind=spec["stop_kind"])
+
+    def _uses(self, message: Message, context: Context, lead: str) -> Optional[Reply]:
+        """「どの情報が使われるの？」 right after the answer about one purpose: the data
+        items that purpose uses; else None."""
+        if (context.topic != PURPOSE_TOPIC or message.entities.get("data_item")
+                or not is_elliptic(message.text, message.confidence)
+                or not _WHICH_DATA.search(normalize(message.text))):
+            return None
+        answers = [answer for ref in context.clauses if (answer := self.answerer.uses_of(ref, lead)) is not None]
+        return self._reply(answers[0]) if len(answers) == 1 else None
 
     def _resolve(self, message: Message, context: Context) -> tuple[str, Optional[str], bool]:
         """The topic to answer, for a follow-up the clause it asks about, and
