@@ -13,6 +13,7 @@ from typing import Any, Iterator, Optional
 
 import socketio
 
+from bot.tracker_rows import unseal
 from tests.conftest import RestClient, RunningBot
 
 
@@ -40,7 +41,7 @@ def stored_events(bot: RunningBot, sender: str) -> list[tuple[str, dict[str, Any
     with sqlite3.connect(bot.tracker_db) as db:
         rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
                           (sender,)).fetchall()
-    return [(kind, json.loads(data)) for kind, data in rows]
+    return [(kind, unseal(data)) for kind, data in rows]
 
 
 def stored_user_texts(bot: RunningBot, sender: str) -> list[Optional[str]]:

@@ -37,9 +37,10 @@ from bot.console.addresses import client_address
 from bot.console.app import create_app
 from bot.console.audit import SYSTEM, Actor
 from bot.console.auth import LOGIN_REFUSED, PUBLIC
-from bot.console.config import DEFAULT_TRACKER_URL, ConsoleConfig, kept_secret, parse_networks
+from bot.console.config import ConsoleConfig, kept_secret, parse_networks
 from bot.console.export import safe_cell
 from bot.console.state import KEY
+from bot.tracker_events import DEFAULT_TRACKER_URL
 from tests.cases_fixtures import db_url, postgres_url, store  # noqa: F401 (fixtures)
 from tests.console_cli import cli
 from tests.tracker_store import write_conversation

@@ -47,11 +47,6 @@ def said(key: str, value: str) -> str:
     return REJECTED[key].format(value=plain_text(value))
 
 
-def also_filled(*fields_: tuple[str, str]) -> str:
-    listed = "、".join(f"{WORDING['labels'][name]}（{plain_text(value)}）" for name, value in fields_)
-    return WORDING["also_filled"].format(fields=listed)
-
-
 def texts(reply: list[dict[str, Any]]) -> list[str]:
     return [message["text"] for message in reply if message.get("text")]
 
@@ -142,15 +137,17 @@ def test_name_phone_email_and_customer_number_in_one_answer_fill_all_four(runnin
     reply = running_bot.say(sender, "山田太郎です。電話番号は090-1234-5678、メールはtaro@example.jp、"
                                     "お客様番号はTCN-4821-77です")
     said_ = "\n".join(texts(reply))
-    assert also_filled((f.CONTACT, "090-1234-5678 / taro@example.jp"), (f.CUSTOMER_NUMBER, "TCN-4821-77")) in said_
-    assert WORDING["both_contacts"].format(phone="090-1234-5678", email="taro@example.jp") in said_
+    # Contacts said masked, as everywhere (bot/intake/echo.py); what else was typed as it was.
+    assert WORDING["also_filled"].format(
+        fields="ご連絡先（090-＊＊＊＊-5678 / t＊＊＊@example.jp）、お客様番号（TCN-4821-77）") in said_
+    assert WORDING["both_contacts"].format(phone="090-＊＊＊＊-5678", email="t＊＊＊@example.jp") in said_
     # Only the rest is asked: the details come next, not the contact or the customer number.
     assert asked_in(reply) == f.DETAILS
     assert ASK[f.CONTACT] not in said_ and ASK[f.CUSTOMER_NUMBER] not in said_
     driven, ticket = filed(running_bot, sender, f.DETAILS)
     summary = summary_of(driven)
     assert "・お名前：山田太郎" in summary and "・お客様番号：TCN-4821-77" in summary
-    assert "・ご連絡先：090-1234-5678 / taro@example.jp" in summary
+    assert "・ご連絡先：090-＊＊＊＊-5678 / t＊＊＊@example.jp" in summary
     for question in (ASK[f.CONTACT], ASK[f.CUSTOMER_NUMBER], ASK[f.DETAILS]):
         assert question not in driven.said  # never asked (the details: not again)
     assert (ticket.name, ticket.phone, ticket.email, ticket.customer_number) == (
@@ -437,14 +434,14 @@ def test_markup_typed_comes_back_as_plain_text_over_socketio(socket_customer: So
     you.say("はい", ASK[f.NAME])
     # Notes that repeat a value: 「…も承りました」 and 「…受け付けませんでした」, with markup in the value.
     notes = you.say("多摩 花子、__taro__@example.jp、**強調**@example", ASK[f.CUSTOMER_NUMBER])
-    repeated = [note for note in notes if "taro" in note or "強調" in note]
-    assert any("も承りました" in note and "＿＿taro＿＿@example.jp" in note for note in repeated), notes
+    repeated = [note for note in notes if "@example" in note]
+    assert any("も承りました" in note and "＿＊＊＊@example.jp" in note for note in repeated), notes
     assert any("受け付けませんでした" in note and "＊＊強調＊＊@example" in note for note in repeated), notes
     you.say("なし", ASK[f.DETAILS])
     you.say("[公式ログイン](http://example.com)", ASK[f.PRESENTATION])
     summary = you.say("窓口で提示します", ASK[f.CONFIRMED])
     details = [shown(summary, "ご請求の内容")]
-    assert "＿＿taro＿＿@example.jp" in shown(summary, "ご連絡先")
+    assert shown(summary, "ご連絡先") == "＿＊＊＊@example.jp"
     for typed in ("<b>太字</b>", "**強調**"):
         you.say("修正する", ASK[f.FIX])
         you.say("ご請求の内容", ASK[f.DETAILS])

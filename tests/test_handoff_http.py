@@ -91,8 +91,29 @@ def test_a_contact_given_earlier_is_not_asked_again(running_bot: RunningBot) -> 
     assert confirm(running_bot, sender)
     offer = running_bot.reply_text(sender, "担当の方と話せますか")
     # Echoed masked: the conversation id alone must not reveal it.
-    assert "090-****-5678" in offer and "090-1234-5678" not in offer
+    assert "090-＊＊＊＊-5678" in offer and "090-1234-5678" not in offer
     assert receipt_of(running_bot.click(sender, "はい"))
     request, handoff = tickets_of(running_bot, sender)
     assert (request.category, handoff.category) == ("request", "handoff")
     assert handoff.phone == "090-1234-5678"
+
+
+def test_whoever_sends_on_the_conversation_id_never_reads_a_contact_given_earlier(
+    running_bot: RunningBot,
+) -> None:
+    """A conversation id is not a key (issue 15): after the customer answered with their
+    phone and e-mail, every reply that shows them again — the summary, the summary asked
+    for again, the receipt, the offer of a person, the handoff's receipt — shows them masked."""
+    sender = new_sender()
+    shown = [answer_until_summary(running_bot, sender, "開示")]
+    shown.append(running_bot.reply_text(sender, "えーと"))  # anyone on this id: the summary again
+    receipt = confirm(running_bot, sender)
+    assert receipt
+    shown.append(receipt.text)
+    shown.append(running_bot.reply_text(sender, "担当の方と話せますか"))
+    shown.append(running_bot.click(sender, "はい"))
+    assert receipt_of(shown[-1])
+    for reply in shown:
+        assert "1234-5678" not in reply and "hanako@" not in reply, reply
+    masked = "090-＊＊＊＊-5678 / h＊＊＊@example.jp"
+    assert [masked in reply for reply in shown] == [True, True, False, True, True]

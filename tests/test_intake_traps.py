@@ -99,7 +99,7 @@ def test_a_name_with_a_phone_fills_both_and_says_so() -> None:
     step = FORM.validate(turn(f.NAME, "山田太郎です。電話番号は090-1234-5678です"))
     assert step.updates[f.NAME] == "山田太郎" and step.updates[f.PHONE] == "090-1234-5678"
     assert step.updates[f.CONTACT] == "090-1234-5678"
-    assert "ご連絡先（090-1234-5678）も承りました" in step.replies[0].text
+    assert "ご連絡先（090-＊＊＊＊-5678）も承りました" in step.replies[0].text
     assert f.CONTACT not in [slot for slot in FORM.required_slots(step.updates) if step.updates.get(slot) is None]
 
 
@@ -117,7 +117,18 @@ def test_an_invalid_phone_next_to_an_email_is_said_not_dropped() -> None:
 def test_both_contacts_are_kept_and_said() -> None:
     step = FORM.validate(turn(f.CONTACT, "090-1234-5678 taro@example.com"))
     assert (step.updates[f.PHONE], step.updates[f.EMAIL]) == ("090-1234-5678", "taro@example.com")
-    assert "両方を承りました" in step.replies[0].text
+    said = WORDING["both_contacts"].format(phone="090-＊＊＊＊-5678", email="t＊＊＊@example.com")
+    assert step.replies[0].text == said
+
+
+def test_a_contact_given_earlier_is_said_masked_when_another_is_added() -> None:
+    """The phone answered earlier, an e-mail now: the note names both, and the earlier one
+    must not come back in full to whoever sends on the conversation id."""
+    step = FORM.validate(turn(f.CUSTOMER_NUMBER, "メールは hanako@example.jp です", **FILLED))
+    assert step.updates[f.CONTACT] == "090-1234-5678 / hanako@example.jp"
+    said = "\n".join(reply.text for reply in step.replies)
+    assert "090-＊＊＊＊-5678" in said and "h＊＊＊@example.jp" in said
+    assert "090-1234-5678" not in said and "hanako@example.jp" not in said
 
 
 def test_a_phone_number_is_not_a_customer_number() -> None:

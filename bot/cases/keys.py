@@ -3,7 +3,10 @@
     python -m bot.cases.keys generate               print a new key (nothing is stored)
     python -m bot.cases.keys rotate [--batch-size]  re-encrypt every encrypted value (the
                                                     tickets' personal data, staff's notes and
-                                                    reasons) with the first key of TCN_DATA_KEYS
+                                                    reasons) with the first key of TCN_DATA_KEYS,
+                                                    then every row of the tracker store
+                                                    (TRACKER_DATABASE_URL): rows written before
+                                                    they were sealed get sealed
 
 Rotation works in batches, each its own unit of work: stopped halfway, it is simply run
 again (values already under the first key are re-encrypted once more, harmlessly).
@@ -21,6 +24,7 @@ from bot.cases.db import CaseStore, OutdatedDatabase, require_latest
 from bot.cases.encryption import EncryptedText, rewrite_batch, rotate
 from bot.cases.keyring import DataKeyError, keyring, new_key
 from bot.cases.models import Base
+from bot.tracker_events import TrackerEvents, tracker_url
 
 DEFAULT_BATCH = 200
 
@@ -61,6 +65,22 @@ def rotate_all(store: CaseStore, batch_size: int = DEFAULT_BATCH,
     return done
 
 
+def rotate_tracker(tracker: TrackerEvents, batch_size: int = DEFAULT_BATCH,
+                   out: TextIO = sys.stdout) -> int:
+    """Seal every row of the tracker store with the first key (bot/tracker_rows.py);
+    the number of rows."""
+    keys = keyring()
+    total = tracker.count()
+    print(f"sealing {total} conversation event(s) with the first of {keys.size} key(s) in "
+          f"{keys.source}", file=out, flush=True)
+    done, after = 0, 0
+    while ids := tracker.seal_batch(after, batch_size):
+        done, after = done + len(ids), ids[-1]
+        print(f"  {done}/{total}", file=out, flush=True)
+    print(f"done: {done} event(s) sealed", file=out, flush=True)
+    return done
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cases.keys",
                                      description=__doc__.splitlines()[0])
@@ -74,12 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(new_key())
         return 0
     store = CaseStore.from_env()
+    tracker = TrackerEvents(tracker_url())
     try:
         rotate_all(store, max(1, args.batch_size))
+        rotate_tracker(tracker, max(1, args.batch_size))
     except (DataKeyError, OutdatedDatabase) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
+        tracker.dispose()
         store.engine.dispose()
     return 0
 

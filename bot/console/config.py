@@ -11,9 +11,9 @@ from typing import Mapping
 
 from bot.cases.db import ROOT, database_url
 from bot.secretfile import create_once
+from bot.tracker_events import tracker_url
 
 VAR = ROOT / "var"
-DEFAULT_TRACKER_URL = f"sqlite:///{VAR / 'tracker.db'}"
 DEFAULT_IDLE_MINUTES = 15
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_REFRESH_SECONDS = 30
@@ -40,7 +40,7 @@ class ConsoleConfig:
                  secret_file: Path = VAR / "console_secret") -> ConsoleConfig:
         return cls(
             cases_url=environ.get("CASES_DATABASE_URL") or database_url(),
-            tracker_url=environ.get("TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL,
+            tracker_url=tracker_url(environ),
             secret_key=environ.get("TCN_CONSOLE_SECRET_KEY") or kept_secret(secret_file),
             idle_minutes=_positive(environ.get("TCN_CONSOLE_IDLE_MINUTES"), DEFAULT_IDLE_MINUTES),
             secure_cookies=environ.get("TCN_CONSOLE_SECURE_COOKIES", "1").strip().lower()

@@ -16,6 +16,7 @@ import phonenumbers
 import regex
 from email_validator import EmailNotValidError, validate_email
 
+from bot.intake.echo import masked_contact
 from bot.intake.hearing import is_filler, is_question
 from bot.personal_data import EMAIL
 from bot.policy.lemmas import lemmas
@@ -76,19 +77,9 @@ class Contact:
         return " / ".join(value for value in (self.phone, self.email) if value)
 
     def masked(self) -> str:
-        """The contact as shown back later in a conversation (「090-****-5678 / t***@example.jp」):
-        enough for the customer to recognise it, not for whoever else knows the
-        conversation id to read it."""
-        phone = _MASKED_MIDDLE.sub(lambda m: "*" * len(m.group(0)), self.phone) if self.phone else None
-        email = None
-        if self.email:
-            local, _, domain = self.email.partition("@")
-            email = f"{local[:1]}***@{domain}"
-        return " / ".join(value for value in (phone, email) if value)
-
-
-# The digits of a phone number between its first group and its last four.
-_MASKED_MIDDLE = re.compile(r"(?<=-)\d+(?=-\d{4}$)|(?<=^\d{3})\d+(?=\d{4}$)")
+        """The contact as the bot shows it back (「090-＊＊＊＊-5678 / t＊＊＊@example.jp」,
+        bot.intake.echo.masked_contact)."""
+        return masked_contact(self.phone, self.email)
 
 
 def _unwrap(text: str) -> str:

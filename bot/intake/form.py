@@ -10,8 +10,9 @@ a value; one answer may fill several fields (name, contact, customer number),
 and a value recognised but not kept is said, with why. A typed button title
 does what the click does. A re-ask counts as a failure; the third adds the
 contact point and the offer of a person. Every question has a button to stop.
-The form's last question is the summary (customer input shown as plain text);
-「修正する」 there asks which field to change, clears it, and the form asks it again.
+The form's last question is the summary (customer input shown as plain text,
+the contact masked as everywhere: bot/intake/echo.py); 「修正する」 there asks which
+field to change, clears it, and the form asks it again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import yaml
 
 from bot.cases.tickets import NewRequest
 from bot.intake import fields
-from bot.intake.echo import plain_text
+from bot.intake.echo import masked_contact, masked_email, masked_phone, plain_text
 from bot.intake.filing import IntakeFiler
 from bot.intake.hearing import DECISIVE, Act, Heard, compact, hear, is_question, morphemes
 from bot.policy.answers import Answer, Answerer, Button, Entities
@@ -195,10 +196,14 @@ class IntakeForm:
         return "\n".join(f"・{labels[name]}：{self.display(name, slots)}" for name in self._fields_of(slots))
 
     def display(self, name: str, slots: Mapping[str, Any]) -> str:
-        """The value as shown to the customer: what they typed, as plain text."""
+        """The value as shown to the customer: what they typed, as plain text; the
+        contact masked (from `intake_phone`/`intake_email`): the summary can be asked
+        for again by whoever sends on the conversation id (docs/privacy.md)."""
         value = slots.get(name)
         if name == REQUESTER:
             return self.wording["requesters"].get(value, value)
+        if name == CONTACT:
+            return masked_contact(slots.get(PHONE), slots.get(EMAIL))
         return plain_text(value)
 
     def _fields_of(self, slots: Mapping[str, Any]) -> list[str]:
@@ -384,11 +389,13 @@ class IntakeForm:
         taken = lambda rejected: rejected.value.strip().upper() == updates.get(CUSTOMER_NUMBER)  # noqa: E731
         notes = [wording["rejected"][rejected.why].format(value=plain_text(rejected.value))
                  for rejected in reading.rejected if not (asked == CUSTOMER_NUMBER and taken(rejected))]
+        # A contact kept is said masked, as everywhere: one given earlier may be in it.
         if updates.get(PHONE) and updates.get(EMAIL):
-            notes.append(wording["both_contacts"].format(phone=updates[PHONE], email=plain_text(updates[EMAIL])))
+            notes.append(wording["both_contacts"].format(phone=masked_phone(updates[PHONE]),
+                                                         email=masked_email(updates[EMAIL])))
         also = [name for name in (NAME, CONTACT, CUSTOMER_NUMBER) if name in updates and name != asked]
         if also:
-            listed = "、".join(f"{wording['labels'][name]}（{plain_text(updates[name])}）" for name in also)
+            listed = "、".join(f"{wording['labels'][name]}（{self.display(name, updates)}）" for name in also)
             notes.append(wording["also_filled"].format(fields=listed))
         return notes
 
