@@ -40,6 +40,7 @@ from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, lock_store_endpoint, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
+from bot.secretfile import keep_private
 from bot.tools.databases import create_database
 from bot.tools.processes import (
     ROOT,
@@ -227,6 +228,9 @@ def main() -> int:
     args = parser.parse_args()
     profile = Profile(args.tracker_url, args.cases_url, args.redis_url, host=args.host,
                       port_offset=args.port_offset, log_level=args.log_level)
+    # Keys, rendered configuration and logs: nobody else on the machine reads them
+    # (nginx's workers open no file: deploy/nginx.conf.j2 keeps bodies in memory).
+    keep_private(ROOT / "var")
     try:
         keys = prepare_local_key()
         prepare_local_token()

@@ -39,6 +39,7 @@ from bot.cases.db import database_url, migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
 from bot.dialogue.endpoints import TOKEN_VARIABLE, tracker_store_endpoint
 from bot.logging_privacy import LOG_LEVELS
+from bot.secretfile import keep_private
 from bot.tools.model_server import MODEL, publish
 from bot.tools.processes import (
     ROOT,
@@ -136,7 +137,8 @@ def main() -> int:
     ports = Ports(args.rasa_port, args.actions_port, args.chat_port, args.console_port,
                   args.model_server_port if args.hot_reload else None)
 
-    VAR.mkdir(exist_ok=True)
+    # Conversations, tickets, keys and logs: nobody else on the machine reads them.
+    keep_private(VAR)
     try:
         keys = prepare_local_key()
         actions_token = prepare_local_token()
