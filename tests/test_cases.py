@@ -261,7 +261,7 @@ def test_migrate_twice_is_a_no_op(store: CaseStore, db_url: str) -> None:
     with store.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    assert current == head == "0006"
+    assert current == head == "0007"
     with store.unit_of_work() as session:
         assert session.get(Ticket, filed.ticket.id).reference == filed.ticket.reference
 

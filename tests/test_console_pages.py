@@ -218,6 +218,31 @@ def test_long_values_keep_the_table_in_shape(browser: Browser, served: Served) -
         context.close()
 
 
+def test_any_ticket_in_two_actions_from_the_search_box(browser: Browser, served: Served) -> None:  # noqa: F811
+    request, handoff = a_busy_queue(served)
+    context = new_context(browser, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, served, "tanaka")
+        page.goto(f"{served.url}/admin/audit")  # any page: the box is in the header (403 here)
+        # A name with a full-width space, a phone in full-width digits, an e-mail in capitals
+        # (every request of a_busy_queue has it), the end of a reference in small letters.
+        for typed, wanted, count in (("府中　一郎", handoff, 1), ("０４２８３２１３５１", handoff, 1),
+                                     ("HANAKO@example.jp", request, 5), (request.reference[-6:].lower(), request, 1)):
+            box = page.get_by_role("searchbox", name="案件を検索")
+            box.fill(typed)
+            box.press("Enter")  # action 1
+            expect(page.locator("#queue-results .summary")).to_contain_text(f"全 {count} 件")
+            expect(page.locator("table.queue tbody tr", has_text=wanted.reference)).to_have_count(1)
+        expect(page.locator(".searching")).to_contain_text("の検索結果です")
+        assert axe_violations(page) == []
+        shoot(page, "search")
+        page.get_by_role("link", name=request.reference).click()  # action 2
+        expect(page.get_by_role("heading", level=1)).to_contain_text(request.reference)
+    finally:
+        context.close()
+
+
 NOTIFICATIONS = """
 window.__notes = [];
 const Native = window.Notification;

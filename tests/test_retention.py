@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.cases.db import ROOT, CaseStore, alembic_config, make_engine, migration_connection
 from bot.cases.handoffs import NewHandoff, open_handoff
 from bot.cases.keyring import KEYS_VARIABLE, new_key
-from bot.cases.models import PERSONAL_FIELDS, AuditEntry, Ticket, TicketNote
+from bot.cases.models import INDEX_COLUMNS, PERSONAL_FIELDS, AuditEntry, Ticket, TicketNote
 from bot.cases.retention import RETENTION_ACTOR
 from bot.cases.statuses import Status
 from bot.cases.tickets import change_status, open_request
@@ -315,6 +315,11 @@ def test_the_database_keeps_anonymized_tickets_empty(store: CaseStore,
             with store.unit_of_work() as session:
                 session.execute(text(statement), {"id": old})
     erase = ", ".join(f"{field} = NULL" for field in PERSONAL_FIELDS)
+    with pytest.raises(IntegrityError):  # the search's indexes would still find it
+        with store.unit_of_work() as session:
+            session.execute(text(f"UPDATE tickets SET {erase}, anonymized_at = updated_at"
+                                 " WHERE id = :id"), {"id": old})
+    erase += "".join(f", {column} = NULL" for column in INDEX_COLUMNS)
     with store.unit_of_work() as session:
         session.execute(text(f"UPDATE tickets SET {erase}, anonymized_at = updated_at"
                              " WHERE id = :id"), {"id": old})

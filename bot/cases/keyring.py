@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, TextIO
@@ -36,6 +36,8 @@ class Keyring:
     # Where the keys came from, for error messages: the variable's name or the file's path.
     source: str
     size: int
+    # The keys themselves, first first, for the blind indexes' own keys (bot.cases.blind_index).
+    keys: tuple[str, ...] = field(default=(), repr=False)
 
 
 def new_key() -> str:
@@ -59,7 +61,7 @@ def parse_keys(text: str, source: str) -> Keyring:
             raise DataKeyError(
                 f"key {number} of {source} is not a Fernet key (32 url-safe base64-encoded "
                 "bytes); make one with `python -m bot.cases.keys generate`") from None
-    return Keyring(MultiFernet(fernets), source, len(fernets))
+    return Keyring(MultiFernet(fernets), source, len(fernets), tuple(keys))
 
 
 def keyring(environ: Mapping[str, str] = os.environ) -> Keyring:

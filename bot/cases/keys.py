@@ -20,6 +20,7 @@ from typing import Sequence, TextIO
 
 from sqlalchemy import func, select, table
 
+from bot.cases.blind_index import reindex_batch
 from bot.cases.db import CaseStore, OutdatedDatabase, require_latest
 from bot.cases.encryption import EncryptedText, rewrite_batch, rotate
 from bot.cases.keyring import DataKeyError, keyring, new_key
@@ -39,7 +40,8 @@ def encrypted_columns() -> dict[str, tuple[str, ...]]:
 
 def rotate_all(store: CaseStore, batch_size: int = DEFAULT_BATCH,
                out: TextIO = sys.stdout) -> dict[str, int]:
-    """Re-encrypt every encrypted column with the first key; {table: rows gone through}."""
+    """Re-encrypt every encrypted column with the first key, and index the tickets again
+    under it (bot.cases.blind_index); {table: rows gone through}."""
     keys = keyring()  # no key: fail before any work
     require_latest(store.engine)
     columns = encrypted_columns()
@@ -55,6 +57,8 @@ def rotate_all(store: CaseStore, batch_size: int = DEFAULT_BATCH,
         while True:
             with store.unit_of_work() as session:
                 ids = rewrite_batch(session, name, names, rotate, after, batch_size)
+                if name == "tickets":  # the search's indexes follow the first key too
+                    reindex_batch(session, after, batch_size)
             if not ids:
                 break
             done[name], after = done[name] + len(ids), ids[-1]

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.cases.blind_index import NORMALISERS, blind_index
 from bot.cases.encryption import EncryptedText
 from bot.cases.statuses import REFUSAL_GROUNDS, Status
 
@@ -45,6 +46,12 @@ CONTACT_CHANNELS = ("電話", "電子メール", "郵送", "窓口")
 CONTACT_DIRECTIONS = ("発信", "着信")
 # A ticket's personal data: encrypted at rest, erased when its retention period ends.
 PERSONAL_FIELDS = ("name", "phone", "email", "customer_number", "details")
+# Those staff search by, each with a blind index `<field>_index` (bot.cases.blind_index).
+INDEXED_FIELDS = tuple(NORMALISERS)
+INDEX_COLUMNS = tuple(f"{field}_index" for field in INDEXED_FIELDS)
+ANONYMIZED_CHECK = ("anonymized_at IS NULL OR (name IS NULL AND phone IS NULL AND email IS NULL"
+                    " AND customer_number IS NULL AND details IS NULL AND name_index IS NULL"
+                    " AND phone_index IS NULL AND email_index IS NULL)")
 
 # Fixed constraint names, so that migrations name constraints the same on every backend.
 NAMING_CONVENTION = {
@@ -125,10 +132,8 @@ class Ticket(Base):
         # retention period is over (ciphertext is never empty, so this holds on it too).
         CheckConstraint("anonymized_at IS NOT NULL OR COALESCE(phone, '') <> ''"
                         " OR COALESCE(email, '') <> ''", name="contact"),
-        # An anonymized ticket keeps no personal data.
-        CheckConstraint("anonymized_at IS NULL OR (name IS NULL AND phone IS NULL"
-                        " AND email IS NULL AND customer_number IS NULL AND details IS NULL)",
-                        name="anonymized"),
+        # An anonymized ticket keeps no personal data, nor the indexes that find it by them.
+        CheckConstraint(ANONYMIZED_CHECK, name="anonymized"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -145,6 +150,10 @@ class Ticket(Base):
     customer_number = Column(EncryptedText(30))
     # What the customer asked for; for a handoff, their own words that led to it.
     details = Column(EncryptedText())
+    # Blind indexes (base64url HMAC-SHA256), kept by the listener below whenever the value is set.
+    name_index = Column(String(64), index=True)
+    phone_index = Column(String(64), index=True)
+    email_index = Column(String(64), index=True)
     id_presentation = Column(String(20))
     fee_applies = Column(Boolean, nullable=False)
     channel = Column(String(30), nullable=False)
@@ -167,6 +176,18 @@ class Ticket(Base):
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
     notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id")
     assignee = relationship("StaffUser")
+
+
+def _keep_index(field: str) -> None:
+    @event.listens_for(getattr(Ticket, field), "set")
+    def index(target: Ticket, value: str | None, old: Any, initiator: Any) -> None:
+        setattr(target, f"{field}_index", blind_index(field, value))
+
+
+# Every write of a name, phone or e-mail (filing, retention's erasure, any later edit)
+# writes its index with it: no code path can leave a stale one.
+for _field in INDEXED_FIELDS:
+    _keep_index(_field)
 
 
 class TicketEvent(Base):

@@ -103,6 +103,8 @@ class QueueForm(FlaskForm):
     kind = SelectField("種類", choices=[("", "すべて"), *((k, k) for k in KINDS)], default="")
     assignee = SelectField("担当者", choices=[], default="")
     overdue = BooleanField("期限超過のみ")
+    # The search box (in the page header), kept through a change of filters.
+    q = HiddenField()
     # Set by the column headers; kept through a change of filters.
     sort = HiddenField(default="due")
     order = HiddenField(default="asc")

@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from bot.cases.models import CATEGORIES, HANDOFF_REASONS, KINDS, StaffUser, Ticket
 from bot.cases.statuses import FINAL, Status
 from bot.cases.tickets import JST
+from bot.console.search import Search
 
 OPEN = "open"  # the status filter for every status that is not final
 MINE = "me"
@@ -58,11 +59,17 @@ class QueueFilter:
     sort: str = "due"  # one of SORTS
     order: str = "asc"  # one of ORDERS
     page: int = 1  # 1-based; past the last page means the last page
+    # The search box's text (bot.console.search); None or "" for no search.
+    q: str | None = None
 
     def as_details(self) -> dict[str, Any]:
-        """For the audit log: only the filters that were set (and the page after the first)."""
-        return {key: value for key, value in asdict(self).items()
-                if value not in (None, False) and (key, value) != ("page", 1)}
+        """For the audit log: only the filters that were set (and the page after the first);
+        of a search, what it looked for, never the text (it is personal data)."""
+        details = {key: value for key, value in asdict(self).items()
+                   if value not in (None, False, "") and key != "q" and (key, value) != ("page", 1)}
+        if self.q:
+            details["search"] = Search.of(self.q).kinds
+        return details
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,8 @@ def is_overdue(ticket: Ticket, on: date) -> bool:
 
 def _matching(wanted: QueueFilter, my_id: int | None, on: date) -> Select:
     query = select(Ticket)
+    if wanted.q:
+        query = query.where(Search.of(wanted.q).condition())
     if wanted.status == OPEN:
         query = query.where(Ticket.status.not_in(list(FINAL)))
     elif wanted.status:

@@ -39,7 +39,11 @@ def _queue_filter(form: QueueForm) -> QueueFilter:
     # Values outside the choices are ignored rather than refused: it is only a filter.
     valid = {field.name: field.data for field in form
              if isinstance(field, SelectField) and field.data in dict(field.choices)}
-    return QueueFilter(status=valid.get("status") or None, kind=valid.get("kind") or None,
+    query = (form.q.data or "").strip() or None
+    if query and "status" not in request.args:
+        # A search from the header's box looks at closed tickets too, and the filter says so.
+        valid["status"] = form.status.data = ""
+    return QueueFilter(q=query, status=valid.get("status") or None, kind=valid.get("kind") or None,
                        category=valid.get("category") or None, overdue=bool(form.overdue.data),
                        assignee=valid.get("assignee") or None,
                        sort=form.sort.data if form.sort.data in SORTS else "due",
