@@ -349,3 +349,32 @@ def test_which_data_a_purpose_uses_is_answered_for_the_purpose_just_explained() 
     assert reply.clauses[0] == "2.(3)②" and "電子メールアドレス" in text and "サービス内容" in text
     reply, text = ask("どんな情報を使うの？", "ask_purpose", Context("ask_purpose", ("2.(3)③",)))
     assert "記載されていません" in text and "0428-32-1351" in text  # ③ names no data: not invented
+
+
+@pytest.mark.parametrize("said", ["それってどういう意味？名前とかだけじゃないの？",
+                                  "個人情報というのは名前と住所のことでしょうか。ほかにもありますか。"])
+def test_asking_whether_only_the_named_items_count_gets_the_whole_definition(said: str) -> None:
+    reply, text = ask(said, "ask_definition", data_item=["氏名"])
+    assert reply.clauses == ("1",) and "照合" in text and "生年月日" in text
+
+
+@pytest.mark.parametrize(("said", "intent", "clause", "must"), [
+    ("５．（１）をかんたんに言うと？", "nlu_fallback", "5.(1)", "所定の書式"),
+    ("２．（４）の「３．に掲げる場合を除き」って何のこと？", "ask_use_beyond_purpose", "3", "令状"),
+    ("1.(2)の「容易に照合」ってどういう意味ですか", "ask_definition", "1.(2)", "照合"),
+    ("5.(2)⑤について教えて", "nlu_fallback", "5.(2)⑤", "委任状"),
+])
+def test_a_clause_named_by_its_number_is_the_one_answered(said: str, intent: str, clause: str, must: str) -> None:
+    reply, text = ask(said, intent)
+    assert reply.clauses[0] == clause and must in text
+
+
+def test_numbers_that_are_no_clause_are_not_taken_for_one() -> None:
+    assert RESPONDER.named_clause(Message("料金は1.5倍になりますか", "out_of_scope")) is None
+    assert RESPONDER.named_clause(Message("20.(3)って何？", "nlu_fallback")) is None
+
+
+def test_what_to_bring_after_why_id_is_checked_gets_the_documents() -> None:
+    reply, text = ask("で、何を用意すればいいの？", "ask_verification_reason",
+                      Context("ask_verification_reason", ("5.(1)", "5.(2)")))
+    assert reply.topic == "ask_documents" and "運転免許証" in text

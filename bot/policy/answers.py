@@ -66,6 +66,10 @@ FOCUS_CANDIDATES = 4
 _ASKS_FORM = re.compile(r"書式|様式|用紙|申請書|フォーム|テンプレート|ひな形|雛形")
 
 
+# 「…だけ？」「ほかにもある？」: asking what counts besides the items named.
+_BEYOND_LISTED = re.compile(r"だけ(じゃ|では|で|です|なの|\?|？)|のみ|ほかにも|他にも|ほかに何|他に何|以外にも")
+
+
 @dataclass(frozen=True)
 class Button:
     title: str
@@ -448,6 +452,11 @@ class Answerer:
         listed = self.policy.fact("1.(1)", "data_items")
         items = [item for item in entities.get("data_item", []) if item in listed]
         node = self.focus(topic, text)
+        if (node is None or node.ref == "1.(1)") and _BEYOND_LISTED.search(normalize(text)):
+            # 「名前と住所のことでしょうか。ほかにもある？」「名前とかだけじゃないの？」: not
+            # one item, what else counts: the whole definition.
+            self._summarise(draft, self.policy["1"])
+            return
         # 「名前だけじゃ誰かわからない情報でも」 is about 1.(2)/(3), whatever item it names.
         if items and (node is None or node.ref in ("1", "1.(1)")):
             draft.say(topic["item"].format(item="・".join(items)))

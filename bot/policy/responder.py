@@ -68,6 +68,10 @@ _TAKES_DATA_ITEM = {PURPOSE_TOPIC, "ask_definition"}
 # Asking to stop something (「やめてもらえる？」「使わないでほしい」).
 _STOP_ASKED = re.compile(
     r"やめ|止め|(?<!ま)とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
+# A clause of the policy named by its number (「５．（１）をかんたんに言うと？」, 「３．に掲げる
+# 場合」), on normalized text: section, item and sub-item.
+_CLAUSE_NUMBER = re.compile(r"(?<![\d.])(1[0-2]|[1-9])\s*\.(?!\d)\s*(?:\(\s*(\d)\s*\))?\s*([①-⑦])?")
+_QUOTED = re.compile(r"「([^」]*)」")
 # 「どの情報が使われるの？」: which data a remembered purpose uses.
 _WHICH_DATA = re.compile(r"(どの|どんな|何の|なんの|なにの)(個人)?(情報|じょうほう|データ)|何を使|なにを使|なにをつか")
 # 「何のため？」「なんで使うの？」: what a remembered data item is used for.
@@ -133,7 +137,7 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context, everything=bool(_EVERYTHING.search(normalize(message.text))))
-        offer = self.stop_offer(message, context)
+        offer = self.stop_offer(message, context) or self.named_clause(message)
         if offer is not None:
             return offer
         if _WHERE_TO_GO.search(normalize(message.text)):
@@ -191,9 +195,13 @@ class Responder:
             # A clause both topics share, asked in the previous topic's thread
             # (「何日くらい？」 about outsourcing): answered and remembered as that topic.
             return self._reply(self.answerer.clause(topic, ref, lead=lead))
-        if ref is not None and ref not in context.clauses:
+        owner = (self.answerer.topic_of(ref) if ref is not None else None) or topic
+        # A clause already cited is answered again in the thread, unless its own topic has
+        # an answer of its own shape: 「で、何を出せばいいの？」 after why ID is checked
+        # (5.(1), 5.(2)) gets the list of documents.
+        own_shape = owner != topic and self.answerer.renders_itself(owner)
+        if ref is not None and (ref not in context.clauses or own_shape):
             # 「だいりにんのばあいわ？」 after the procedure: 5.(2)⑤ is the documents' clause.
-            owner = self.answerer.topic_of(ref) or topic
             if self.answerer.renders_itself(owner):
                 # 「それは有料ですか」 after the 開示 procedure: the fee answer knows the kind.
                 return self._reply(self.answerer.answer(owner, message.entities, _remembered(context),
@@ -231,6 +239,24 @@ class Responder:
         topic = message.intent if covered else PROCEDURE
         lead = self._lead(tone_of(message.text))
         return self._reply(self.answerer.stop_offer(topic, want.kind, want.about, lead), request_kind=want.kind)
+
+    def named_clause(self, message: Message) -> Optional[Reply]:
+        """「５．（１）をかんたんに言うと？」「２．（４）の「３．に掲げる場合を除き」って何のこと？」:
+        the clause the customer names by its number (one named inside 「」 first: what
+        the quoted words refer to), summarised and cited; None when no clause of the
+        policy is named."""
+        folded = normalize(message.text)
+        quoted = " ".join(_QUOTED.findall(folded))
+        for text in (quoted, folded):
+            refs = [ref for ref in map(_clause_ref, _CLAUSE_NUMBER.finditer(text)) if ref in self.answerer.policy]
+            if refs:
+                ref = refs[0]
+                covered = message.intent in self.answerer.topics and self.answerer.covers(message.intent, ref)
+                topic = message.intent if covered else self.answerer.topic_of(ref)
+                if topic is None:
+                    return None
+                return self._reply(self.answerer.clause(topic, ref, lead=self._lead(tone_of(message.text))))
+        return None
 
     def stop_in_thread(self, message: Message, context: Context) -> Optional[Reply]:
         """「それってやめてもらえる？」「DMはやめてほしいんだけど」 right after an answer
@@ -368,6 +394,12 @@ def _with_data_item(message: Message, context: Context, topic: str) -> Message:
             and is_elliptic(message.text)):
         return replace(message, entities={**message.entities, "data_item": [context.data_item]})
     return message
+
+
+def _clause_ref(match: re.Match[str]) -> str:
+    """The policy's ref ("5.(1)", "3", "5.(2)⑤") of a clause number as written."""
+    section, item, sub = match.groups()
+    return section + (f".({item})" if item else "") + (sub if item and sub else "")
 
 
 def _remembered(context: Context) -> Entities:
