@@ -39,13 +39,15 @@ _WAIT = (r"(?:(?:待|ま)って(?:ください|下さい|くれ|ね|て)?|お待
          r"|考え(?:ます|中|させて(?:ください)?)|確認します|調べます|探します)")
 _WAITING = re.compile(rf"(?:{_HESITATION}+{_WAIT}?|{_WAIT})")
 _PAUSES = re.compile(r"[\s、。,.!?！？…・ー〜~]+")
+# Two kana said over and over and nothing else (「ほげほげ」「ぱぴぱぴぱぴ」): no question.
+_SYLLABLES_AGAIN = re.compile(r"([\u3041-\u30ff]{2})\1+")
 
 
 def noise_kind(text: str) -> Optional[str]:
     """Why `text` cannot be understood, or None when it may be Japanese words.
 
     "symbols": nothing but punctuation, symbols or emoji; "repeat": one
-    character over and over (「ああああ」「www」); "mash": Latin letters
+    character or two kana over and over (「ああああ」「www」「ほげほげ」); "mash": Latin letters
     without vowels typed with or without kana (「あｓｄｆｇｈｊｋ」); "foreign":
     English, Chinese or Korean without Japanese kana; "waiting": hesitation or
     a request to wait and nothing else (「ちょっと待って」「えーっと」).
@@ -57,7 +59,7 @@ def noise_kind(text: str) -> Optional[str]:
     core = "".join(letters)
     if core in _SHORT_WORDS:
         return None
-    if len(core) >= 3 and len(set(core.lower())) == 1:
+    if len(core) >= 3 and len(set(core.lower())) == 1 or _SYLLABLES_AGAIN.fullmatch(core):
         return "repeat"
     if _HANGUL.search(core) and not _KANA.search(core):
         return "foreign"

@@ -282,6 +282,7 @@ def test_a_message_is_split_into_at_most_two_questions() -> None:
 
 @pytest.mark.parametrize(("text", "kind"), [
     ("あｓｄｆｇｈｊｋ", "mash"), ("qwrtyp", "mash"), ("ああああああ", "repeat"), ("ｗｗｗｗ", "repeat"),
+    ("ぴよぴよ", "repeat"), ("ホゲホゲホゲ", "repeat"),
     ("？？？", "symbols"), ("😡😡", "symbols"), ("...", "symbols"),
     ("Can I delete my data?", "foreign"), ("我想删除我的个人信息", "foreign"), ("개인정보 삭제", "foreign"),
     ("ちょっと待って", "waiting"), ("えーっと…", "waiting"), ("あのー、少々お待ちください", "waiting"),
@@ -293,7 +294,7 @@ def test_noise_is_recognised(text: str, kind: str) -> None:
 @pytest.mark.parametrize("text", [
     "はい", "いいえ", "うん", "山田太郎", "Taro Yamada", "taro@example.com", "090-1234-5678",
     "PR-20261130-XKCDQZ", "pr 20261130 ubnecz", "968 851", "DMをやめてほしい", "個人情報保護方針",
-    "こんにちは", "ちょっと聞きたいんですが", "確認したい", "あの、質問です",
+    "こんにちは", "ちょっと聞きたいんですが", "確認したい", "あの、質問です", "はいはい", "うんうん",
 ])
 def test_words_and_values_are_not_noise(text: str) -> None:
     assert noise_kind(text) is None
