@@ -60,8 +60,10 @@ def recorded(running_bot: RunningBot) -> Iterator[dict[str, list[Event]]]:
         else:
             running_bot.say("long-mixed", said)
     store = TunedSQLTrackerStore(domain=DOMAIN, db=str(running_bot.tracker_db))
-    yield {sender: list(asyncio.run(store.retrieve(sender)).events) for sender in ("long-request", "long-mixed")}
+    trackers = {sender: asyncio.run(store.retrieve(sender)) for sender in ("long-request", "long-mixed")}
     store.engine.dispose()
+    assert all(trackers.values())
+    yield {sender: list(tracker.events) for sender, tracker in trackers.items() if tracker is not None}
 
 
 def _as_rasa(policy: WindowedRulePolicy, tracker: DialogueStateTracker, domain: Domain) -> Any:

@@ -137,7 +137,7 @@ def test_rows_are_sealed_and_read_back(tracker_url: str) -> None:
 
     events = TrackerEvents(tracker_url)
     try:
-        texts = [event.data.get("text") for event in events.conversation("sealed", ["user", "bot"])]
+        texts = [str(event.data["text"]) for event in events.conversation("sealed", ["user", "bot"])]
     finally:
         events.dispose()
     assert texts[0].startswith(NAME) and "482915" not in texts[1]
