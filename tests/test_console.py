@@ -668,7 +668,9 @@ def test_verification_codes_are_masked_in_the_transcript(console: Console) -> No
     page = logged_in(console, "tanaka").get(f"/tickets/{ticket.reference}").text
     transcript = page[page.index("会話記録"):]
     assert "482913" not in transcript and "４８２９１３" not in transcript
-    assert "確認コード：******" in transcript and "確認コードは******です" in transcript
+    # The code the bot showed never reached the tracker store (bot/tracker_rows.py); the one
+    # the customer typed is there, sealed, and masked on this page.
+    assert "確認コードは******です" in transcript
     # References, phone numbers and longer numbers are left as they are.
     assert ticket.reference in transcript and "090-1234-5678" in transcript and "1234567" in transcript
 
