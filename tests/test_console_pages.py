@@ -322,6 +322,7 @@ def test_a_ticket_prints_on_one_or_two_pages(browser: Browser, served: Served) -
         expect(page.locator("dl.fields")).to_contain_text("多摩 花子")
         expect(page.locator("table.history")).to_be_visible()
         expect(page.locator(".print-only")).to_be_visible()
+        shoot(page, "ticket-print")
         pdf = page.pdf(format="A4")
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "console-ticket-print.pdf").write_bytes(pdf)

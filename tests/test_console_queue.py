@@ -297,6 +297,15 @@ def test_the_transcript_shows_what_the_customer_clicked(console: Console) -> Non
     assert "/affirm" not in transcript and "/greet" not in transcript and "/deny" not in transcript
 
 
+def test_the_history_names_no_chat_channel_but_each_contacts_method(console: Console) -> None:
+    ticket = file(console.store, channel="socketio")
+    client = logged_in(console, "tanaka")
+    post(client, f"/tickets/{ticket.reference}/contacts", channel="郵送", direction="発信", body="書類を送付")
+    page = client.get(f"/tickets/{ticket.reference}").text
+    history = page[page.index('<table class="history">'):]
+    assert "socketio" not in page and "連絡の方法: — → 郵送" in history
+
+
 # --- the login page ------------------------------------------------------------------------
 
 

@@ -47,7 +47,7 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType({
     "requester": "請求者",
     "id_presentation": "本人確認書類の提示",
     "fee_applies": "手数料",
-    "channel": "経路",
+    "channel": "連絡の方法",  # a contact's; the chat's channel of "created" is not shown
     "status": "状態",
     "refusal_ground": "不実施の理由",
     "due_date": "対応期限",
