@@ -73,13 +73,14 @@ class SocketChat:
 @contextmanager
 def socket_chat(bot: RestClient, session_id: str) -> Iterator[SocketChat]:
     client = socketio.Client()
-    confirmed: queue.Queue[str] = queue.Queue()
+    confirmed: queue.Queue[dict[str, str]] = queue.Queue()
     client.on("session_confirm", confirmed.put)
     chat = SocketChat(client, session_id)
     client.connect(bot.rasa_url, socketio_path="/socket.io", transports=["polling"])
     try:
         client.emit("session_request", {"session_id": session_id})
-        assert confirmed.get(timeout=30) == session_id
+        # A new id is granted as asked (bot/channels/socketio.py).
+        assert confirmed.get(timeout=30)["session_id"] == session_id
         yield chat
     finally:
         client.disconnect()

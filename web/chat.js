@@ -43,7 +43,9 @@
 
   // -- state, kept for this tab only --------------------------------------------
   function freshState() {
-    return { sessionId: null, messages: [], menu: null };
+    // sessionToken: what the server gave with the id, to resume this session and no other
+    // (bot/channels/socketio.py).
+    return { sessionId: null, sessionToken: null, messages: [], menu: null };
   }
 
   function loadState() {
@@ -353,13 +355,14 @@
     confirmed = false;
     if (!keepNotice) connection.textContent = "";
     keepNotice = false;
-    socket.emit("session_request", { session_id: state.sessionId });
+    socket.emit("session_request", { session_id: state.sessionId, session_token: state.sessionToken || null });
   });
 
   socket.on("session_confirm", function (data) {
     var id = typeof data === "string" ? data : data && data.session_id;
     if (!id) return;
     state.sessionId = id;
+    state.sessionToken = (data && data.session_token) || null;
     confirmed = true;
     saveState();
     if (!state.messages.length && !awaitingGreeting) {

@@ -51,15 +51,28 @@ class ServerApp:
         async def remember(app: Any, _: Any) -> None:
             self.app = app
 
+    def _tracker_store(self) -> Any:
+        """The agent's tracker store, or None before the server has one."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        return None if agent is None else agent.tracker_store
+
+    async def has_conversation(self, sender_id: str) -> Optional[bool]:
+        """Whether the tracker store holds events of `sender_id` (None: no tracker
+        store yet, nothing known). Reads the whole conversation."""
+        store = self._tracker_store()
+        if store is None:
+            return None
+        return await store.retrieve_full_tracker(sender_id) is not None
+
     async def offered_buttons(self, sender_id: str) -> tuple[set[str], dict[str, str]]:
         """The payloads of the buttons in the bot's latest turn, and the title of
         every payload the bot offered earlier in the conversation (empty before the
         model is loaded or for a new conversation). Reads the whole conversation
         from the tracker store: done only for messages that start with "/"."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        if agent is None or agent.tracker_store is None:
+        store = self._tracker_store()
+        if store is None:
             return set(), {}
-        tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+        tracker = await store.retrieve_full_tracker(sender_id)
         latest: set[str] = set()
         titles: dict[str, str] = {}
         in_latest_turn = True
