@@ -18,7 +18,7 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels.guard import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, ServerApp, as_typed
-from bot.channels.rest import MAX_BODY_BYTES, BadRequest, parse_body
+from bot.channels.rest import MAX_BODY_BYTES, MAX_NESTING, BadRequest, nesting, parse_body
 from bot.channels.socketio import is_well_formed
 from bot.text import LITERAL_SLASH, normalize
 from tests.channel_client import post, post_json, socket_chat, stored_events, stored_user_texts
@@ -27,6 +27,15 @@ from tests.intake_chat import new_sender, start_request, ticket_count, tickets_o
 
 QUESTION = "本人確認書類は何が必要ですか"
 ANSWER = "運転免許証"
+
+
+def nested(levels: int) -> dict:
+    """An object `levels` objects deep: {"a": {"a": … {"a": 1}}}."""
+    value: object = 1
+    for _ in range(levels):
+        value = {"a": value}
+    assert isinstance(value, dict)
+    return value
 
 
 # --- the checks on their own -------------------------------------------------------------
@@ -52,6 +61,11 @@ ANSWER = "運転免許証"
     (b'{"sender": "a", "message": "hi", "input_channel": 1}', "invalid_input_channel"),
     (b'{"sender": "a", "message": "hi", "metadata": ' + b'{"a": ' * 3000 + b'1' + b'}' * 3001,
      "too_deeply_nested"),
+    # Deep enough to break Rasa's copy of the event, not the JSON parser.
+    (b'{"sender": "a", "message": "hi", "metadata": ' + b'[' * 500 + b']' * 500 + b'}',
+     "too_deeply_nested"),
+    (json.dumps({"sender": "a", "message": "hi", "metadata": nested(MAX_NESTING)}).encode(),
+     "too_deeply_nested"),
 ])
 def test_parse_body_refuses(body: bytes, error: str) -> None:
     with pytest.raises(BadRequest) as refused:
@@ -68,6 +82,8 @@ def test_parse_body_refuses_a_huge_body_before_parsing_it() -> None:
 def test_parse_body_takes_what_clients_send() -> None:
     payload = {"sender": "3f2a-test.1:x_y", "message": "開示したい😊", "metadata": {"a": 1}}
     assert parse_body(json.dumps(payload).encode()) == payload
+    deep = {"sender": "s", "message": "hi", "metadata": nested(MAX_NESTING - 1)}
+    assert parse_body(json.dumps(deep).encode()) == deep
     assert parse_body(b'{"sender": "s", "message": "", "metadata": null}')["message"] == ""
 
 
@@ -83,6 +99,9 @@ def test_parse_body_takes_what_clients_send() -> None:
     ({"message": "x", "session_id": "a" * 129}, False),
     ({"message": "x", "metadata": "{not json"}, False),
     ({"message": "x", "metadata": [1]}, False),
+    ({"message": "x", "metadata": nested(MAX_NESTING - 1)}, True),  # as deep as REST takes
+    ({"message": "x", "metadata": nested(MAX_NESTING)}, False),
+    ({"message": "x", "metadata": json.dumps(nested(500))}, False),
 ])
 def test_socket_message_shapes(data: object, ok: bool) -> None:
     assert is_well_formed(data) is ok
@@ -172,6 +191,23 @@ def test_a_malformed_request_stores_nothing(running_bot: RunningBot) -> None:
         assert post_json(running_bot, payload)[0] == 400
     assert post(running_bot, f'{{"sender": "{sender}", "message": "\xff"}}'.encode("latin-1"))[0] == 400
     assert stored_events(running_bot, sender) == []
+
+
+def test_nesting_is_measured_without_recursion() -> None:
+    values: list[object] = [1, "x", {}, [], {"a": [1, {"b": []}]}, nested(5)]
+    assert [nesting(value) for value in values] == [0, 0, 1, 1, 4, 5]
+    assert nesting(nested(100_000)) == 100_000  # would exhaust the stack if measured recursively
+
+
+def test_metadata_hundreds_of_levels_deep_gets_400_not_silence(running_bot: RunningBot) -> None:
+    """Rasa copied such metadata with the event and failed with RecursionError: the
+    customer got an empty reply and the log a stack trace."""
+    sender = new_sender()
+    for levels in (500, 900):
+        status, reply = post_json(running_bot, {"sender": sender, "message": QUESTION, "metadata": nested(levels)})
+        assert (status, reply) == (400, {"error": "too_deeply_nested"}), levels
+    assert stored_events(running_bot, sender) == []
+    assert ANSWER in running_bot.reply_text(sender, QUESTION)
 
 
 def test_a_huge_body_gets_413(running_bot: RunningBot) -> None:

@@ -2,8 +2,9 @@
 
 Rasa's own channel answers 500 to a body that is a JSON list or `null`, files
 messages without a sender under the shared conversation "default", and passes
-non-text messages to NLU. Here such a request gets 400 and a JSON error, and
-the text goes through `bot.channels.guard`.
+non-text messages to NLU; metadata nested a few hundred levels deep makes Rasa's
+copy of the event raise RecursionError, and the customer gets silence. Here such a
+request gets 400 and a JSON error, and the text goes through `bot.channels.guard`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from bot.channels.guard import OnNewMessage, ServerApp, guarded
 MAX_BODY_BYTES = 64 * 1024
 # Conversation ids as clients make them (uuids, "test-…"): no spaces or control characters.
 SENDER = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+# Levels of objects and lists a body may nest: far above what clients send (the chat
+# page's metadata makes 2), far below the few hundred at which Rasa's recursive copy
+# of an event's metadata exhausts the stack.
+MAX_NESTING = 32
 
 
 class BadRequest(ValueError):
@@ -44,6 +49,8 @@ def parse_body(body: bytes) -> Dict[str, Any]:
         raise BadRequest("too_deeply_nested") from None
     if not isinstance(payload, dict):
         raise BadRequest("not_an_object")
+    if nesting(payload) > MAX_NESTING:
+        raise BadRequest("too_deeply_nested")
     if not isinstance(payload.get("sender"), str) or not SENDER.fullmatch(payload["sender"]):
         raise BadRequest("invalid_sender")
     if not isinstance(payload.get("message"), str):
@@ -53,6 +60,22 @@ def parse_body(body: bytes) -> Dict[str, Any]:
     if not isinstance(payload.get("input_channel", ""), (str, type(None))):
         raise BadRequest("invalid_input_channel")
     return payload
+
+
+def nesting(value: Any) -> int:
+    """How many objects and lists deep a parsed JSON value goes (0 for a scalar, 1 for
+    `{}` or `[]`). Iterative, so that a value as deep as a body can be is measured
+    without exhausting the stack."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 class GuardedRestInput(RestInput):

@@ -2,8 +2,9 @@
 session bound to the connections that may use it.
 
 A message event whose data is not an object with a text `message` (and, when
-given, metadata that is an object or its JSON) is dropped, where Rasa's handler
-would raise; the text goes through `bot.channels.guard`.
+given, metadata that is an object or its JSON, nested no deeper than the REST
+channel allows) is dropped, where Rasa's handler would raise; the text goes through
+`bot.channels.guard`.
 
 Sessions: Rasa puts a connection into the room of whatever session id its
 `session_request` names, and takes a message for whatever session id it carries,
@@ -33,7 +34,7 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
 from bot.channels.guard import OnNewMessage, ServerApp, guarded
-from bot.channels.rest import SENDER
+from bot.channels.rest import MAX_NESTING, SENDER, nesting
 from bot.channels.session_tokens import SessionTokens
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
         except ValueError:
             return False
     return (isinstance(data.get("message", ""), str) and _is_session_id(data.get("session_id"))
-            and isinstance(metadata, dict))
+            # As deep as in a REST body, where metadata is one level down.
+            and isinstance(metadata, dict) and nesting(metadata) < MAX_NESTING)
 
 
 def is_session_request(data: Any) -> bool:
