@@ -146,14 +146,12 @@ class ActionAskWhichTopic(_AnswerAction):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        # An unsure message that names a clause (「５．（１）をかんたんに言うと？」) gets
-        # it, one that leans on the previous answer (「だいりにんのばあいわ？」) is
-        # answered against it, an angry one with an apology and a person, rather
-        # than met with a list of topics.
+        # An unsure message whose words say enough (a clause named by number, where
+        # to go, a follow-up of the previous answer, anger) is answered, rather than
+        # met with a list of topics (bot.policy.responder.Responder.unsure).
         if not tracker.latest_message.get(NOISE):
             message = message_of(tracker)
-            reply = (RESPONDER.named_clause(message) or RESPONDER.follow_up(message, context_of(tracker))
-                     or RESPONDER.angry(message))
+            reply = RESPONDER.unsure(message, context_of(tracker))
             if reply is not None:
                 return answer_with(dispatcher, reply)
         return super().run(dispatcher, tracker, domain)

@@ -382,3 +382,21 @@ def test_what_to_bring_after_why_id_is_checked_gets_the_documents() -> None:
     reply, text = ask("で、何を用意すればいいの？", "ask_verification_reason",
                       Context("ask_verification_reason", ("5.(1)", "5.(2)")))
     assert reply.topic == "ask_documents" and "運転免許証" in text
+
+
+def test_an_unsure_message_asking_where_to_get_the_form_gets_the_contact_point() -> None:
+    reply = RESPONDER.unsure(Message("しょしきってどこでもらえるの", "nlu_fallback", 0.3),
+                             Context("ask_request_procedure", ("5.(1)",)))
+    assert reply is not None and reply.topic == "ask_contact" and reply.clauses == ("11",)
+
+
+def test_a_clause_quoted_from_the_previous_answer_is_explained_in_its_thread() -> None:
+    reply = RESPONDER.unsure(Message("「3.に掲げる場合を除き」ってどういう意味？", "nlu_fallback", 0.3),
+                             Context("ask_use_beyond_purpose", ("2.(4)",)))
+    assert reply is not None and reply.topic == "ask_use_beyond_purpose" and reply.clauses == ("3",)
+
+
+def test_a_follow_up_the_nlu_is_sure_of_is_answered_as_its_own_topic_of_the_same_clause() -> None:
+    reply, text = ask("通話とかメールの中身も？", "ask_communication_secrecy",
+                      Context("ask_third_party", ("3.(5)",)))
+    assert reply.topic == "ask_communication_secrecy" and "通信の秘密" in text

@@ -137,7 +137,7 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context, everything=bool(_EVERYTHING.search(normalize(message.text))))
-        offer = self.stop_offer(message, context) or self.named_clause(message)
+        offer = self.stop_offer(message, context) or self.named_clause(message, context)
         if offer is not None:
             return offer
         if _WHERE_TO_GO.search(normalize(message.text)):
@@ -240,10 +240,21 @@ class Responder:
         lead = self._lead(tone_of(message.text))
         return self._reply(self.answerer.stop_offer(topic, want.kind, want.about, lead), request_kind=want.kind)
 
-    def named_clause(self, message: Message) -> Optional[Reply]:
+    def unsure(self, message: Message, context: Context) -> Optional[Reply]:
+        """The reply to a message the NLU could not place, when its words say enough:
+        a clause named by number, where to go (the contact point), a follow-up of the
+        previous answer, or anger (an apology and a person); None: ask which topic."""
+        if _WHERE_TO_GO.search(normalize(message.text)):
+            return self._reply(self.answerer.answer(CONTACT_TOPIC, {}, {}, message.text))
+        return (self.named_clause(message, context) or self.follow_up(message, context)
+                or self.angry(message))
+
+    def named_clause(self, message: Message, context: Context = Context()) -> Optional[Reply]:
         """「５．（１）をかんたんに言うと？」「２．（４）の「３．に掲げる場合を除き」って何のこと？」:
         the clause the customer names by its number (one named inside 「」 first: what
-        the quoted words refer to), summarised and cited; None when no clause of the
+        the quoted words refer to), summarised and cited, in the thread of the message's
+        topic when it covers the clause, else of the previous answer (which the customer
+        may be quoting), else of the clause's own topic; None when no clause of the
         policy is named."""
         folded = normalize(message.text)
         quoted = " ".join(_QUOTED.findall(folded))
@@ -252,7 +263,8 @@ class Responder:
             if refs:
                 ref = refs[0]
                 covered = message.intent in self.answerer.topics and self.answerer.covers(message.intent, ref)
-                topic = message.intent if covered else self.answerer.topic_of(ref)
+                previous = context.topic if context.topic in self.answerer.topics else None
+                topic = message.intent if covered else previous or self.answerer.topic_of(ref)
                 if topic is None:
                     return None
                 return self._reply(self.answerer.clause(topic, ref, lead=self._lead(tone_of(message.text))))
@@ -304,6 +316,10 @@ class Responder:
                 # 「それは何のため？」 after 「口座番号も個人情報？」: the purposes of 口座番号.
                 return PURPOSE_TOPIC, None, False
             node = self.answerer.focus(self.answerer.topics[context.topic], message.text)
+            if node is not None and self._sure_of_own_topic(message, context, node.ref):
+                # 「通話とかメールの中身も？」 after the police answer (3.(5)): the NLU is sure
+                # it is about 通信の秘密, a topic of that same clause: answered as that topic.
+                return message.intent, node.ref, False
             if node is not None:
                 return context.topic, node.ref, False
             if message.intent not in self.answerer.topics:
@@ -320,6 +336,12 @@ class Responder:
             if elliptic and len(shared) == 1:
                 return context.topic, shared[0], True
         return message.intent, None, False
+
+    def _sure_of_own_topic(self, message: Message, context: Context, ref: str) -> bool:
+        """Whether the NLU is sure of a topic of its own, other than the previous one,
+        that covers the clause `ref` the follow-up is about."""
+        return (message.intent != context.topic and message.intent in self.answerer.topics
+                and message.confidence >= SURE_CONFIDENCE and self.answerer.covers(message.intent, ref))
 
     def _more_detail(self, context: Context, everything: bool = False) -> Reply:
         """「もっと詳しく」: the full text of what the previous answer summarised;
