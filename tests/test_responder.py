@@ -252,6 +252,8 @@ def test_an_angry_question_is_met_as_a_complaint_with_the_clause_and_a_person() 
     ("頼んだのに断られた。意味わかんないんだけど", Tone.ANGRY),
     ("その説明じゃ納得できない", Tone.ANGRY),
     ("この言葉の意味がわからないのですが", Tone.NEUTRAL),
+    ("私の情報を勝手に他の会社に渡したりしていませんか", Tone.NEUTRAL),
+    ("DMしつこい。もう送ってくんな", Tone.ANGRY),
     ("ちゃんと管理してるんだろうな？", Tone.ANGRY),
     ("対応が最悪でした", Tone.ANGRY),
     ("お宅から情報漏れてるでしょ！迷惑電話が急に増えた。どうしてくれるんだ", Tone.ANGRY),
@@ -367,6 +369,8 @@ def test_asking_whether_only_the_named_items_count_gets_the_whole_definition(sai
     ("２．（４）の「３．に掲げる場合を除き」って何のこと？", "ask_use_beyond_purpose", "3", "令状"),
     ("1.(2)の「容易に照合」ってどういう意味ですか", "ask_definition", "1.(2)", "照合"),
     ("5.(2)⑤について教えて", "nlu_fallback", "5.(2)⑤", "委任状"),
+    ("5条1項をかんたんに教えて", "nlu_fallback", "5.(1)", "所定の書式"),
+    ("第3条ってどういうこと？", "nlu_fallback", "3", "第三者"),
 ])
 def test_a_clause_named_by_its_number_is_the_one_answered(said: str, intent: str, clause: str, must: str) -> None:
     reply, text = ask(said, intent)
@@ -400,3 +404,8 @@ def test_a_follow_up_the_nlu_is_sure_of_is_answered_as_its_own_topic_of_the_same
     reply, text = ask("通話とかメールの中身も？", "ask_communication_secrecy",
                       Context("ask_third_party", ("3.(5)",)))
     assert reply.topic == "ask_communication_secrecy" and "通信の秘密" in text
+
+
+def test_item_numbers_an_answer_named_are_shown_in_its_text() -> None:
+    reply, text = ask("①～④ってなに？", "ask_leak", Context("ask_documents", ("5.(2)",)))
+    assert reply.topic == "ask_documents" and "運転免許証" in text and "パスポート" in text

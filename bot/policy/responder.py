@@ -41,7 +41,7 @@ _WHERE_TO_GO = re.compile(
 # What an angry customer orders, as the request kind of 5.(1) that does it.
 _WANTED_KINDS = {
     "削除": re.compile(r"消せ|けせ|消して|けして|消しと|削除しろ|削除して"),
-    "利用停止": re.compile(r"使うな|つかうな|やめろ|止めろ|送るな|送ってくるな|来るな|くるな"),
+    "利用停止": re.compile(r"使うな|つかうな|やめろ|止めろ|送るな|送ってくるな|送ってくんな|来るな|くるな|くんな"),
 }
 # A follow-up is short: longer messages carry their own topic. A very short
 # message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
@@ -70,8 +70,11 @@ _STOP_ASKED = re.compile(
     r"やめ|止め|(?<!ま)とめ|停止|使わないで|つかわないで|送らないで|おくらないで|渡さないで|わたさないで|来ないで|こないで")
 # A clause of the policy named by its number (「５．（１）をかんたんに言うと？」, 「３．に掲げる
 # 場合」), on normalized text: section, item and sub-item.
-_CLAUSE_NUMBER = re.compile(r"(?<![\d.])(1[0-2]|[1-9])\s*\.(?!\d)\s*(?:\(\s*(\d)\s*\))?\s*([①-⑦])?")
+_CLAUSE_NUMBER = re.compile(
+    r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目)\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
 _QUOTED = re.compile(r"「([^」]*)」")
+# The numbers of items (「①～④ってなに？」) a previous answer named.
+_ITEM_NUMBERS = re.compile(r"[①-⑦]")
 # 「どの情報が使われるの？」: which data a remembered purpose uses.
 _WHICH_DATA = re.compile(r"(どの|どんな|何の|なんの|なにの)(個人)?(情報|じょうほう|データ)|何を使|なにを使|なにをつか")
 # 「何のため？」「なんで使うの？」: what a remembered data item is used for.
@@ -188,6 +191,10 @@ class Responder:
         uses = self._uses(message, context, lead)
         if uses is not None:
             return uses
+        if context.clauses and context.topic in self.answerer.topics and is_elliptic(message.text) \
+                and _ITEM_NUMBERS.search(message.text):
+            # 「①～④ってなに？」 after an answer that named them: the text that lists them.
+            return self._reply(self.answerer.full_text(context.topic, context.clauses))
         topic, ref, in_thread = self._resolve(message, context)
         if ref is None and topic == message.intent:
             return None
@@ -420,7 +427,8 @@ def _with_data_item(message: Message, context: Context, topic: str) -> Message:
 
 def _clause_ref(match: re.Match[str]) -> str:
     """The policy's ref ("5.(1)", "3", "5.(2)⑤") of a clause number as written."""
-    section, item, sub = match.groups()
+    section, item, numbered, sub = match.groups()
+    item = item or numbered
     return section + (f".({item})" if item else "") + (sub if item and sub else "")
 
 
