@@ -85,6 +85,12 @@ def test_a_change_of_mind_switches_the_kind_and_says_so(slot: str, said: str) ->
     assert step.updates[f.DETAILS] is None  # the details were about 開示
 
 
+@pytest.mark.parametrize("said", ["連絡先にメールも追加したいです", "電話番号を訂正したい"])
+def test_editing_an_answer_with_a_kind_word_is_no_change_of_kind(said: str) -> None:
+    step = FORM.validate(turn(f.CONFIRMED, said, **{**FILLED, f.KIND: "削除"}))
+    assert step.updates.get(f.KIND) in (None, "削除")
+
+
 # -- questions read as answers -------------------------------------------------
 
 def test_a_question_about_an_option_is_not_the_answer() -> None:

@@ -83,6 +83,11 @@ _STATUS = re.compile(r"受付状況|進捗|進み具合|審査状況|申請状�
 _CHANGE = re.compile(r"やっぱり|やはり|変え|変更|かえ(たい|ます)|ではなく|じゃなくて|でなく|の方が|のほう"
                      r"|にしたい|にします|切り?替え|間違え|まちがえ")
 _REQUEST = re.compile(r"請求|したい|してほしい|して欲しい|希望|お願い|申し?込|手続|にして|に変")
+# A field of the form with a word that is also a request kind (追加, 訂正): the
+# customer edits what they gave (on compact text: no spaces or punctuation).
+_FIELD_EDIT = re.compile(r"(連絡先|メール|メアド|電話|でんわ|番号|名前|なまえ|氏名|お客様番号)(も|を|に|は|の)?"
+                         r"[^。]{0,6}(追加|ついか|訂正|ていせい|修正|変更|直)")
+_ABOUT_KIND = re.compile(r"請求|種類|申し?込")
 _THANKS = re.compile(r"ありがと|有難|有り難|感謝|サンキュ|thank|助かり|助かる", re.IGNORECASE)
 _THANKS_MAX_CHARS = 20
 _YES = re.compile(r"(はい|ええ|うん|そうです|ok|オーケー|了解(です|しました)?|承知しました|わかりました|分かりました"
@@ -205,6 +210,10 @@ def switched_kind(text: str, named_kind: Optional[str], current: Optional[str], 
     if named_kind is None or named_kind == current:
         return None
     said = compact(text)
+    if _FIELD_EDIT.search(said) and not _ABOUT_KIND.search(said):
+        # 「連絡先にメールも追加したい」「電話番号を訂正したい」: an answer of the form
+        # changed, not the kind of request.
+        return None
     if _CHANGE.search(said):
         return named_kind
     return named_kind if not free_text and _REQUEST.search(said) and not is_question(text) else None
