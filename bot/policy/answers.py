@@ -94,7 +94,7 @@ class Want:
     `asked` (on normalized text) and the first lines of the answer."""
 
     kind: str
-    about: str
+    about: Optional[str]
     asked: re.Pattern[str]
     offer: str
     offer_general: str

@@ -191,8 +191,8 @@ class Responder:
         uses = self._uses(message, context, lead)
         if uses is not None:
             return uses
-        if context.clauses and context.topic in self.answerer.topics and is_elliptic(message.text) \
-                and _ITEM_NUMBERS.search(message.text):
+        if (context.clauses and context.topic is not None and context.topic in self.answerer.topics
+                and is_elliptic(message.text) and _ITEM_NUMBERS.search(message.text)):
             # 「①～④ってなに？」 after an answer that named them: the text that lists them.
             return self._reply(self.answerer.full_text(context.topic, context.clauses))
         topic, ref, in_thread = self._resolve(message, context)
@@ -242,7 +242,8 @@ class Responder:
         if not is_question(message.text):
             # Not asking how, but telling what to do: the request that does it, started.
             return Reply((), REQUEST_INTENT, (), want.kind, starts_request=True)
-        covered = message.intent in self.answerer.topics and self.answerer.covers(message.intent, want.about)
+        covered = (want.about is not None and message.intent in self.answerer.topics
+                   and self.answerer.covers(message.intent, want.about))
         topic = message.intent if covered else PROCEDURE
         lead = self._lead(tone_of(message.text))
         return self._reply(self.answerer.stop_offer(topic, want.kind, want.about, lead), request_kind=want.kind)
