@@ -412,7 +412,8 @@ def test_item_numbers_an_answer_named_are_shown_in_its_text() -> None:
 
 
 def test_asking_whether_data_can_be_deleted_gets_the_request_that_deletes_it() -> None:
-    reply, text = ask("じゃあ、期間前でも消してって頼めるんですか？", "ask_retention", Context("ask_retention", ("12",)))
+    reply, text = ask("じゃあ、期間前でも消してって頼めるんですか？", "ask_retention",
+                      Context("ask_retention", ("12",)))
     assert reply.request_kind == "削除" and "「削除」" in text and "5.(1)" in reply.clauses
     reply, _ = ask("私の情報を全部消してください", "ask_purpose")
     assert reply.starts_request and reply.request_kind == "削除"
