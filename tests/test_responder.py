@@ -417,3 +417,12 @@ def test_asking_whether_data_can_be_deleted_gets_the_request_that_deletes_it() -
     assert reply.request_kind == "削除" and "「削除」" in text and "5.(1)" in reply.clauses
     reply, _ = ask("私の情報を全部消してください", "ask_purpose")
     assert reply.starts_request and reply.request_kind == "削除"
+
+
+@pytest.mark.parametrize(("said", "intent", "what"), [
+    ("じゃあCookieのほうは？", "ask_third_party", "Cookie"),
+    ("契約もしていないのに、私の名前と住所をどこで知ったんですか", "ask_acquisition", "入手"),
+])
+def test_what_the_policy_does_not_say_is_said_so(said: str, intent: str, what: str) -> None:
+    _, text = ask(said, intent)
+    assert what in text and "記載されていません" in text and "0428-32-1351" in text
