@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.intake.hearing import yes_or_no
 from bot.noise import NOISE
 from bot.policy.answers import Answer, default_answerer
 from bot.policy.responder import Context, Message, Reply, Responder
@@ -119,6 +120,9 @@ class ActionOutsideForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         message = message_of(tracker)
+        if yes_or_no(message.text):
+            # 「やっぱりお願いします」 read as a cancel: a yes, to what the bot offered last.
+            return [FollowupAction("action_affirm_outside_question")]
         reply = RESPONDER.follow_up(message, context_of(tracker))
         if reply is not None:
             return answer_with(dispatcher, reply)

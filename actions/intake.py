@@ -196,6 +196,10 @@ class ActionStartIntake(Action):
             send(dispatcher, filer.reissue(tracker.get_slot(f.SUBMISSION)))
             return [FollowupAction("action_listen")]
         kinds = [kind for kind in entities_of(tracker).get("request_kind", []) if kind in _form().kinds]
+        named = fields.parse_kind(tracker.latest_message.get("text") or "", _form().kinds)
+        if not kinds and named is not None:
+            # The kind written out (「開示を請求したい」) counts when the NLU missed the entity.
+            kinds = [named]
         if not kinds:
             answered = _answered_instead(dispatcher, tracker)
             if answered is not None:

@@ -96,7 +96,7 @@ def test_out_of_scope_gets_the_desk_answer_not_a_policy_topic(running_bot: Runni
 
 
 # Words the classifier is not sure of: the likeliest topics are offered as buttons.
-UNSURE = "ほげほげ"
+UNSURE = "それのあれについて"
 
 
 def test_two_stage_fallback(running_bot: RunningBot) -> None:

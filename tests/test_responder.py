@@ -426,3 +426,9 @@ def test_asking_whether_data_can_be_deleted_gets_the_request_that_deletes_it() -
 def test_what_the_policy_does_not_say_is_said_so(said: str, intent: str, what: str) -> None:
     _, text = ask(said, intent)
     assert what in text and "記載されていません" in text and "0428-32-1351" in text
+
+
+def test_only_a_message_the_nlu_could_not_place_falls_back_on_the_previous_topic() -> None:
+    assert RESPONDER.follow_up(Message("例外ってあるの？", "nlu_fallback", 0.4), Context("ask_retention", ("12",)))
+    # 「やっぱりお願いします」 after declining a person is no question about that topic.
+    assert RESPONDER.follow_up(Message("やっぱりお願いします", "cancel", 0.7), Context("ask_human", ())) is None

@@ -91,7 +91,8 @@ _ABOUT_KIND = re.compile(r"請求|種類|申し?込")
 _THANKS = re.compile(r"ありがと|有難|有り難|感謝|サンキュ|thank|助かり|助かる", re.IGNORECASE)
 _THANKS_MAX_CHARS = 20
 _YES = re.compile(r"(はい|ええ|うん|そうです|ok|オーケー|了解(です|しました)?|承知しました|わかりました|分かりました"
-                  r"|大丈夫です?)(です)?", re.IGNORECASE)
+                  r"|大丈夫です?|(やっぱり|やはり)?(お願い|おねがい)(します|いたします|致します)?)(です)?",
+                  re.IGNORECASE)
 _NO = re.compile(r"(いいえ|いや|いえ|ううん|違います|ちがいます|no)(です)?", re.IGNORECASE)
 # Words that say where a question asks (なんで, 何, どう, いくら ...).
 _INTERROGATIVES = {"なぜ", "何故", "なんで", "何で", "どうして", "何", "なに", "なん", "いつ", "どこ", "何処",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
 from bot.intake.hearing import REQUEST_INTENT, is_question
+from bot.noise import FALLBACK_INTENT
 from bot.policy.answers import (
     COMPLAIN,
     HUMAN,
@@ -330,8 +331,9 @@ class Responder:
                 return message.intent, node.ref, False
             if node is not None:
                 return context.topic, node.ref, False
-            if message.intent not in self.answerer.topics:
+            if message.intent == FALLBACK_INTENT:
                 # 「例外ってあるの？」 that the NLU could not place: about the previous topic.
+                # (Not a cancel, yes or no: 「やっぱりお願いします」 after declining a person.)
                 return context.topic, None, False
         if message.intent in self.answerer.topics and message.intent != context.topic:
             # 「何日くらい？」「断られたら理由も教えてくれる？」 after the outsourcing
