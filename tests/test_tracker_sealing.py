@@ -36,7 +36,8 @@ DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 NAME, PHONE, EMAIL = "多摩 花子", "090-1234-5678", "hanako@example.jp"
 RECEIPT = "ご請求を受け付けました。\n受付番号：PR-20261207-ABC234\n確認コード：482915\n控えてください。"
 # What must never be found in clear: the values as typed and as the bot normalises them.
-SECRETS = ("花子", "1234-5678", "12345678", "１２３４", "hanako@example", "482915")
+# (The customer's whole name: the shared running bot also holds a staff account 「担当 花子」.)
+SECRETS = ("多摩 花子", "多摩　花子", "多摩花子", "1234-5678", "12345678", "１２３４", "hanako@example", "482915")
 
 
 def _conversation(sender: str) -> DialogueStateTracker:
