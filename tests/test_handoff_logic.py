@@ -50,3 +50,10 @@ def test_a_question_while_asked_yes_or_no_is_answered_then_asked_again() -> None
     assert step.updates == {h.CONFIRM: None}
     answer, again = step.replies
     assert "0428-32-1351" in answer.text and "よろしいですか" in again.text
+
+
+def test_a_question_the_policy_does_not_answer_is_said_so_then_asked_again() -> None:
+    step = HANDOFF.validate(turn(h.CONFIRM, "それって海外の会社もあるの？", "nlu_fallback"))
+    assert step.updates == {h.CONFIRM: None}  # not counted as an unusable answer
+    answer, again = step.replies
+    assert "お答えできません" in answer.text and "担当者" in answer.text and "よろしいですか" in again.text

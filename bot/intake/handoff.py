@@ -37,6 +37,7 @@ from bot.intake.form import (
     yes_or_no,
 )
 from bot.intake.hearing import Act, hear
+from bot.intake.hearing import yes_or_no as bare_yes_or_no
 from bot.policy.answers import Answer, Answerer, Button
 
 CONFIRM = "handoff_confirm"
@@ -119,11 +120,12 @@ class Handoff:
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
-        if heard.act == Act.QUESTION:
-            # 「何時から電話できますか」 while asked yes or no: answered, then asked again.
-            answered = policy_answer(self.answerer, turn)
-            if answered is not None:
-                return Step({turn.slot: None}, [answered, self.ask(turn.slot, turn.slots)])
+        if heard.act == Act.QUESTION and bare_yes_or_no(turn.text) is None:
+            # 「何時から電話できますか」 while asked yes or no: answered, then asked again;
+            # 「それって海外の会社もあるの？」, which the policy does not answer: said so
+            # (the person about to be reached can), then asked again, not counted.
+            answered = policy_answer(self.answerer, turn) or Answer(turn.slot, self.wording["question_for_staff"])
+            return Step({turn.slot: None}, [answered, self.ask(turn.slot, turn.slots)])
         if turn.slot == CONTACT:
             contact = fields.parse_contact(turn.text)
             if contact:
