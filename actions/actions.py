@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.intake.hearing import yes_or_no
+from bot.intake.status import parse_reference
 from bot.noise import NOISE
 from bot.policy.answers import Answer, default_answerer
 from bot.policy.responder import Context, Message, Reply, Responder
@@ -155,6 +156,9 @@ class ActionAskWhichTopic(_AnswerAction):
         # met with a list of topics (bot.policy.responder.Responder.unsure).
         if not tracker.latest_message.get(NOISE):
             message = message_of(tracker)
+            if parse_reference(message.text, []) is not None:
+                # 「PR 20261208 95LLW5 123 456」 the NLU could not place: a status lookup.
+                return [FollowupAction("action_start_status_lookup")]
             reply = RESPONDER.unsure(message, context_of(tracker))
             if reply is not None:
                 return answer_with(dispatcher, reply)

@@ -35,7 +35,7 @@ from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
-from bot.intake.hearing import REQUEST_INTENT, files_now, is_question, lost_credentials
+from bot.intake.hearing import REQUEST_INTENT, STATUS_INTENT, files_now, is_question, lost_credentials
 from bot.policy.answers import COMPLAIN, PROCEDURE, REQUEST_CLAUSE
 
 WORDING = load_intake_wording()
@@ -353,7 +353,11 @@ class ActionStartStatusLookup(Action):
             return _reset(s.ALL_SLOTS) + [FollowupAction("action_listen")]
         reference = s.parse_reference(text, entities_of(tracker).get("ticket_ref", []))
         code = s.parse_code(text) if reference else None
-        return _reset(s.ALL_SLOTS) + [SlotSet(s.REFERENCE, reference), SlotSet(s.CODE, code)]
+        events = _reset(s.ALL_SLOTS) + [SlotSet(s.REFERENCE, reference), SlotSet(s.CODE, code)]
+        if (tracker.latest_message.get("intent") or {}).get("name") != STATUS_INTENT:
+            # Started from the fallback (a reference the NLU could not place): no rule runs the form.
+            events.append(FollowupAction("status_form"))
+        return events
 
 
 class ActionFinishStatusLookup(Action):

@@ -224,3 +224,9 @@ def test_any_text_at_any_step_gets_a_reply_or_a_value_that_parses(slot: str, tex
     for name, check in _CHECKS.items():
         if step.updates.get(name) is not None and step.updates[name] != fields.NO_CUSTOMER_NUMBER:
             assert check(step.updates[name]) == step.updates[name], (name, text)
+
+
+def test_an_unusable_answer_is_said_once_the_question_follows_with_its_buttons() -> None:
+    step = FORM.validate(turn(f.KIND, "えーっと、どれだろう"))
+    # The form asks the question again right after, with the buttons: they are not doubled.
+    assert step.updates[f.KIND] is None and [reply.buttons for reply in step.replies] == [()]

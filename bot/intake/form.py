@@ -338,9 +338,11 @@ class IntakeForm:
         return step
 
     def _re_ask(self, turn: Turn, text: str) -> Step:
-        """One more unusable answer: the third adds the contact point and the offer of a person."""
+        """One more unusable answer: the third adds the contact point and the offer of a person.
+        The question itself follows (the form asks it again), with its buttons: this
+        message does not repeat them."""
         failures = int(turn.slots.get(FAILURES) or 0) + 1
-        buttons = self.ask(turn.slot, turn.slots).buttons
+        buttons: tuple[Button, ...] = ()
         if failures >= MAX_FAILURES:
             text = "\n".join([text, self.wording["too_many_invalid"], self.answerer.contact_block(),
                               self.wording["offer_human"]])

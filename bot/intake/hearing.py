@@ -25,6 +25,8 @@ from bot.text import normalize
 INTENT_CONFIDENCE = 0.8
 # The NLU's intent of a wish to file a request of 5.(1) (data/nlu).
 REQUEST_INTENT = "request_privacy_action"
+# The NLU's intent of a wish to know how a request already filed stands.
+STATUS_INTENT = "check_status"
 CANCEL_CONFIDENCE = 0.6
 
 
@@ -245,7 +247,7 @@ def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, na
         kind = switched_kind(text, named_kind, current_kind, free_text)
         if kind is not None:
             return Heard(Act.KIND, kind)
-    if _STATUS.search(compact(text)) or _confident(intent, confidence, {"check_status"}, INTENT_CONFIDENCE):
+    if _STATUS.search(compact(text)) or _confident(intent, confidence, {STATUS_INTENT}, INTENT_CONFIDENCE):
         return Heard(Act.STATUS)
     return _soft_act(text, intent, confidence)
 

@@ -42,7 +42,7 @@ from bot.intake.form import (
     with_way_out,
 )
 from bot.intake.hearing import INTENT_CONFIDENCE, REQUEST_INTENT, Act, Heard, compact, hear, is_question
-from bot.policy.answers import Answer, Answerer
+from bot.policy.answers import Answer, Answerer, Button
 from bot.text import normalize
 
 REFERENCE = "status_reference"
@@ -193,7 +193,7 @@ class StatusLookup:
         where else to ask: the contact point and the offer of a person; one more
         ends the lookup with them, so the customer is never asked a fifth time."""
         failures = int(turn.slots.get(FAILURES) or 0) + 1
-        buttons = self.ask(turn.slot).buttons
+        buttons: tuple[Button, ...] = ()  # the question follows with its buttons
         if failures > MAX_FAILURES:
             return Step({**self._end(OUTCOME_LOST).updates, FAILURES: 0})
         if failures == MAX_FAILURES:
