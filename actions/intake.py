@@ -37,6 +37,7 @@ from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
 from bot.intake.hearing import REQUEST_INTENT, STATUS_INTENT, files_now, is_question, lost_credentials
 from bot.policy.answers import COMPLAIN, PROCEDURE, REQUEST_CLAUSE
+from bot.policy.responder import Reply
 
 WORDING = load_intake_wording()
 
@@ -201,10 +202,11 @@ class ActionStartIntake(Action):
             # The kind written out (「開示を請求したい」) counts when the NLU missed the entity.
             kinds = [named]
         if not kinds:
-            answered = _answered_instead(dispatcher, tracker)
+            offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
+            answered = _answered_instead(dispatcher, tracker, offer)
             if answered is not None:
                 return answered
-            wanted = _wanted_kind(tracker)
+            wanted = _wanted_kind(tracker, offer)
             kinds = [wanted] if wanted is not None else []
         if not kinds and tracker.get_slot(TOPIC_SLOT) == HUMAN_TOPIC:
             # 「やっぱりお願いします」 right after declining to be handed over: the handover.
@@ -218,13 +220,14 @@ class ActionStartIntake(Action):
         return events
 
 
-def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker,
+                      offer: Optional[Reply]) -> Optional[List[EventType]]:
     """A wish to file that names no kind but is better answered than met with a
-    form (the events of the answer, the form not started), else None."""
+    form (the events of the answer, the form not started), else None. `offer`:
+    Responder.stop_in_thread's reply to the message."""
     text = tracker.latest_message.get("text") or ""
     if files_now(text):
         return None
-    offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
     if offer is not None:
         # 「DMはやめてほしいんだけど」 right after the purposes: which request does
         # that, explained; filing it is one button (or one 「はい」) away.
@@ -238,10 +241,9 @@ def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> Opt
     return None
 
 
-def _wanted_kind(tracker: Tracker) -> Optional[str]:
+def _wanted_kind(tracker: Tracker, offer: Optional[Reply]) -> Optional[str]:
     """The kind that stops what the message asks to stop (「もう案内とかいらないから、
-    俺の情報使うのやめて」: 利用停止), or the kind the previous answer offered."""
-    offer = RESPONDER.stop_in_thread(message_of(tracker), context_of(tracker))
+    俺の情報使うのやめて」: 利用停止), or the kind `offer` (stop_in_thread's) offered."""
     want = ANSWERER.wanted(tracker.latest_message.get("text") or "")
     kind = offer.request_kind if offer is not None else want.kind if want is not None else None
     return kind if kind in _form().kinds else None

@@ -60,6 +60,18 @@ def run_rasa(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty tracker store's SQLAlchemy URL: a SQLite file, then a fresh PostgreSQL database."""
+    from tests.cases_fixtures import fresh_postgres_database
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     """The real model: `rasa train` retrains only when data, config or domain changed."""

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg2
 import pytest
@@ -76,15 +76,6 @@ def _found(texts: Any) -> list[str]:
     return [secret for secret in SECRETS if secret in blob]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
-
-
 def test_a_sealed_row_opens_to_the_event_and_shows_nothing() -> None:
     event = UserUttered(f"{NAME} {PHONE} {EMAIL}").as_dict()
     sealed = seal(event)
@@ -116,18 +107,18 @@ def test_the_store_does_not_start_without_a_key(tmp_path: Path, monkeypatch: pyt
         TunedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
 
 
-def test_rows_are_sealed_and_read_back(tracker_url: str) -> None:
-    store = _open_store(TunedSQLTrackerStore, tracker_url)
+def test_rows_are_sealed_and_read_back(tracker_store_url: str) -> None:
+    store = _open_store(TunedSQLTrackerStore, tracker_store_url)
     asyncio.run(store.save(_conversation("sealed")))
     store.engine.dispose()
 
-    rows = _raw_rows(tracker_url)
+    rows = _raw_rows(tracker_store_url)
     assert len(rows) == 7 and all(is_sealed(row[-1]) for row in rows)
     assert _found(rows) == []
     # The other columns stay Rasa's: the queries of the console and of retention use them.
     assert [row[1] for row in rows][:2] == ["action", "user"] and rows[1][2] == "inform"
 
-    again = _open_store(TunedSQLTrackerStore, tracker_url)  # nothing kept: read from the rows
+    again = _open_store(TunedSQLTrackerStore, tracker_store_url)  # nothing kept: read from the rows
     tracker = asyncio.run(again.retrieve("sealed"))
     full = asyncio.run(again.retrieve_full_tracker("sealed"))
     again.engine.dispose()
@@ -136,7 +127,7 @@ def test_rows_are_sealed_and_read_back(tracker_url: str) -> None:
     said = [event.text for event in full.events if isinstance(event, BotUttered)]
     assert said == [RECEIPT.replace("482915", RECEIPT_CODE_MASK)]
 
-    events = TrackerEvents(tracker_url)
+    events = TrackerEvents(tracker_store_url)
     try:
         texts = [str(event.data["text"]) for event in events.conversation("sealed", ["user", "bot"])]
     finally:
@@ -145,13 +136,13 @@ def test_rows_are_sealed_and_read_back(tracker_url: str) -> None:
 
 
 def test_rows_from_before_sealing_are_read_then_sealed_by_rotation(
-        tracker_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rasas = _open_store(SQLTrackerStore, tracker_url)  # Rasa's own store: rows in clear JSON
+        tracker_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rasas = _open_store(SQLTrackerStore, tracker_store_url)  # Rasa's own store: rows in clear JSON
     asyncio.run(rasas.save(_conversation("before")))
     rasas.engine.dispose()
-    assert _found(_raw_rows(tracker_url))  # the old state: personal data in clear
+    assert _found(_raw_rows(tracker_store_url))  # the old state: personal data in clear
 
-    ours = _open_store(TunedSQLTrackerStore, tracker_url)
+    ours = _open_store(TunedSQLTrackerStore, tracker_store_url)
     tracker = asyncio.run(ours.retrieve("before"))
     ours.engine.dispose()
     assert tracker is not None and tracker.get_slot("intake_email") == EMAIL
@@ -163,14 +154,14 @@ def test_rows_from_before_sealing_are_read_then_sealed_by_rotation(
     result = subprocess.run(
         [sys.executable, "-m", "bot.cases.keys", "rotate", "--batch-size", "3"], cwd=ROOT,
         env={**os.environ, KEYS_VARIABLE: keys, "CASES_DATABASE_URL": cases_url,
-             "TRACKER_DATABASE_URL": tracker_url}, capture_output=True, text=True, timeout=120)
+             "TRACKER_DATABASE_URL": tracker_store_url}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "7/7" in result.stdout
 
-    rows = _raw_rows(tracker_url)
+    rows = _raw_rows(tracker_store_url)
     assert all(is_sealed(row[-1]) for row in rows) and _found(rows) == []
     monkeypatch.setenv(KEYS_VARIABLE, keys.split(",")[0])  # the old key has left
-    events = TrackerEvents(tracker_url)
+    events = TrackerEvents(tracker_store_url)
     try:
         said = [event.data["text"] for event in events.conversation("before", ["bot"])]
     finally:

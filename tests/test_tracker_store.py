@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import rasa.core.tracker_store as rasa_tracker_store
@@ -21,7 +21,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.dialogue.endpoints import tracker_store_endpoint
 from bot.dialogue.tracker_store import TunedSQLTrackerStore
 from bot.tracker_rows import unseal
-from tests.cases_fixtures import fresh_postgres_database
 from tests.conftest import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -43,15 +42,6 @@ def test_sqlite_in_wal_mode_keeps_conversations(tmp_path: Path) -> None:
     with again.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     again.engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def tracker_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def _open(store_class: type, url: str, **extra: Any) -> Any:
@@ -103,8 +93,8 @@ def test_a_failed_statement_does_not_carry_the_event_data(tmp_path: Path) -> Non
     assert "taro@example.com" not in str(failure.value)
 
 
-def test_a_kept_conversation_reads_back_as_rasa_reads_it(tracker_db: str) -> None:
-    store = _open(TunedSQLTrackerStore, tracker_db)
+def test_a_kept_conversation_reads_back_as_rasa_reads_it(tracker_store_url: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_store_url)
 
     async def conversation() -> DialogueStateTracker:
         await _handle(store, "long", 0)  # a new conversation: created, then read from then on
@@ -114,21 +104,21 @@ def test_a_kept_conversation_reads_back_as_rasa_reads_it(tracker_db: str) -> Non
         return kept
 
     ours = asyncio.run(conversation())
-    _same(ours, _as_rasa_reads_it(tracker_db, "long"))
+    _same(ours, _as_rasa_reads_it(tracker_store_url, "long"))
     assert ours.get_slot("request_kind") == "開示"
     store.engine.dispose()
 
 
-def test_two_servers_take_turns_on_one_conversation(tracker_db: str) -> None:
+def test_two_servers_take_turns_on_one_conversation(tracker_store_url: str) -> None:
     """Behind nginx, consecutive messages may reach different Rasa servers: each one
     catches up with what the other stored."""
-    servers = [_open(TunedSQLTrackerStore, tracker_db), _open(TunedSQLTrackerStore, tracker_db)]
+    servers = [_open(TunedSQLTrackerStore, tracker_store_url), _open(TunedSQLTrackerStore, tracker_store_url)]
 
     async def conversation() -> list[DialogueStateTracker]:
         return [await _handle(servers[number % 2], "shared", number) for number in range(12)]
 
     trackers = asyncio.run(conversation())
-    rasas = _as_rasa_reads_it(tracker_db, "shared")
+    rasas = _as_rasa_reads_it(tracker_store_url, "shared")
     _same(trackers[-1], rasas)
     _same(trackers[-2], DialogueStateTracker.from_events("shared", list(rasas.events)[:-5], DOMAIN.slots))
     assert len([event for event in rasas.events if isinstance(event, UserUttered)]) == 12
@@ -136,8 +126,8 @@ def test_two_servers_take_turns_on_one_conversation(tracker_db: str) -> None:
         server.engine.dispose()
 
 
-def test_a_conversation_deleted_meanwhile_is_not_served_from_memory(tracker_db: str) -> None:
-    store = _open(TunedSQLTrackerStore, tracker_db)
+def test_a_conversation_deleted_meanwhile_is_not_served_from_memory(tracker_store_url: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_store_url)
     asyncio.run(_handle(store, "deleted", 0))
     asyncio.run(_handle(store, "deleted", 1))
     with store.engine.begin() as connection:  # as `make retention` deletes a conversation
@@ -146,8 +136,8 @@ def test_a_conversation_deleted_meanwhile_is_not_served_from_memory(tracker_db: 
     store.engine.dispose()
 
 
-def test_a_new_session_is_read_as_rasa_reads_it(tracker_db: str) -> None:
-    store = _open(TunedSQLTrackerStore, tracker_db)
+def test_a_new_session_is_read_as_rasa_reads_it(tracker_store_url: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_store_url)
 
     async def two_sessions() -> DialogueStateTracker:
         tracker = await _handle(store, "sessions", 0)
@@ -158,14 +148,14 @@ def test_a_new_session_is_read_as_rasa_reads_it(tracker_db: str) -> None:
         return await _handle(store, "sessions", 1)
 
     ours = asyncio.run(two_sessions())
-    rasas = _as_rasa_reads_it(tracker_db, "sessions")
+    rasas = _as_rasa_reads_it(tracker_store_url, "sessions")
     _same(ours, rasas)
     assert [event.text for event in ours.events if isinstance(event, UserUttered)] == ["質問 1"]
     store.engine.dispose()
 
 
-def test_a_tracker_in_use_is_not_handed_out_twice(tracker_db: str) -> None:
-    store = _open(TunedSQLTrackerStore, tracker_db)
+def test_a_tracker_in_use_is_not_handed_out_twice(tracker_store_url: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_store_url)
 
     async def scenario() -> None:
         await _handle(store, "busy", 0)
@@ -180,13 +170,13 @@ def test_a_tracker_in_use_is_not_handed_out_twice(tracker_db: str) -> None:
         _same(again, handling)
 
     asyncio.run(scenario())
-    _same(asyncio.run(_open(TunedSQLTrackerStore, tracker_db).retrieve("busy")),
-          _as_rasa_reads_it(tracker_db, "busy"))
+    _same(asyncio.run(_open(TunedSQLTrackerStore, tracker_store_url).retrieve("busy")),
+          _as_rasa_reads_it(tracker_store_url, "busy"))
     store.engine.dispose()
 
 
-def test_at_most_cache_size_conversations_are_kept(tracker_db: str) -> None:
-    store = _open(TunedSQLTrackerStore, tracker_db, cache_size=2)
+def test_at_most_cache_size_conversations_are_kept(tracker_store_url: str) -> None:
+    store = _open(TunedSQLTrackerStore, tracker_store_url, cache_size=2)
 
     async def scenario() -> None:
         kept = {sender: await _handle(store, sender, 0) for sender in ("a", "b", "c")}

@@ -141,14 +141,15 @@ class Responder:
     def respond(self, message: Message, context: Context = Context()) -> Reply:
         if message.intent == MORE_DETAIL_INTENT:
             return self._more_detail(context, everything=bool(_EVERYTHING.search(normalize(message.text))))
-        offer = self.stop_offer(message, context) or self.named_clause(message, context)
-        if offer is not None:
-            return offer
+        named = self.named_clause(message, context)
+        if named is not None:
+            return named
         if _WHERE_TO_GO.search(normalize(message.text)):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
             # whatever the previous answer was about.
             message = replace(message, intent=CONTACT_TOPIC)
         else:
+            # A wish to stop something (stop_offer) or a follow-up of the previous answer.
             answered = self.follow_up(message, context)
             if answered is not None:
                 return answered
