@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.intake.hearing import yes_or_no
 from bot.intake.status import parse_reference
 from bot.noise import NOISE
-from bot.policy.answers import Answer, default_answerer
+from bot.policy.answers import COMPLAIN, Answer, default_answerer
 from bot.policy.responder import Context, Message, Reply, Responder
 
 ANSWERER = default_answerer()
@@ -103,7 +103,14 @@ class ActionAnswerQuestion(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        return answer_with(dispatcher, RESPONDER.respond(message_of(tracker), context_of(tracker)))
+        message = message_of(tracker)
+        reply = RESPONDER.respond(message, context_of(tracker))
+        events = answer_with(dispatcher, reply)
+        if message.intent == COMPLAIN and reply.topic != COMPLAIN:
+            # Read as a complaint but answered as a question (「DMとか営業の電話って止め
+            # られますか？」 gets the request that stops them): no handover follows.
+            events.append(FollowupAction("action_listen"))
+        return events
 
 
 class ActionOutsideForm(Action):

@@ -3,6 +3,8 @@ the contact, the handoff ticket, the pause while staff have it, and its release.
 
 from __future__ import annotations
 
+import pytest
+
 from bot.cases.db import CaseStore, make_engine
 from bot.cases.statuses import Status
 from bot.cases.tickets import change_status, find_by_reference
@@ -64,6 +66,16 @@ def test_a_complaint_is_handed_over_with_its_reason(running_bot: RunningBot) -> 
     [ticket] = tickets_of(running_bot, sender)
     assert (ticket.handoff_reason, ticket.email) == ("complaint", "kujou@example.jp")
     assert ticket.details == "個人情報の扱いについて苦情があります"
+
+
+@pytest.mark.parametrize("said", ["えーと、DMとか営業の電話って止められますか？",
+                                  "営業の電話がしつこいんだけど、止めるにはどうしたらいいの？"])
+def test_asking_how_to_stop_sales_contact_offers_the_request_not_a_person(running_bot: RunningBot,
+                                                                         said: str) -> None:
+    sender = new_sender()
+    reply = running_bot.reply_text(sender, said)
+    assert "「利用停止」" in reply and "おつなぎします" not in reply
+    assert "ご請求されるのはどなたですか" in running_bot.reply_text(sender, "じゃあそれで申し込みます")
 
 
 def test_declining_the_handoff_gives_the_contact_point_and_stores_nothing(running_bot: RunningBot) -> None:
