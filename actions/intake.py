@@ -423,6 +423,7 @@ class ActionFinishHandoff(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _handoff().finish(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
                                    tracker.sender_id)
+        assert result.answer is not None  # finish always says what happened
         send(dispatcher, result.answer)
         declined = tracker.get_slot(h.OUTCOME) == h.OUTCOME_DECLINED
         return (_reset(h.ALL_SLOTS) + [SlotSet(name, value) for name, value in result.updates.items()]
@@ -439,7 +440,8 @@ class ActionHandoffNotice(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         result = _handoff().while_active(tracker.sender_id, intent, entities_of(tracker))
-        send(dispatcher, result.answer)
+        if result.answer is not None:  # None: a staff member has the conversation
+            send(dispatcher, result.answer)
         return [SlotSet(name, value) for name, value in result.updates.items()]
 
 

@@ -34,12 +34,13 @@ def check_token(token: str, source: str) -> str:
 
 
 def prepare_local_token(environ: Mapping[str, str] = os.environ,
-                        path: Path = DEFAULT_TOKEN_FILE) -> str:
-    """The secret for this machine's Rasa and action servers: TCN_ACTIONS_TOKEN, or else
-    the file `path` (mode 0600), made once with a new random secret.
+                        path: Path = DEFAULT_TOKEN_FILE, variable: str = TOKEN_VARIABLE) -> str:
+    """The secret for this machine's Rasa and action servers: the environment's `variable`
+    (TCN_ACTIONS_TOKEN), or else the file `path` (mode 0600), made once with a new random
+    secret. The key of Rasa's HTTP API (bot/live_chat/rasa_api.py) is kept the same way.
 
     Raises ActionsTokenError when the configured secret is too short."""
-    if environ.get(TOKEN_VARIABLE, "").strip():
-        return check_token(environ[TOKEN_VARIABLE], TOKEN_VARIABLE)
+    if environ.get(variable, "").strip():
+        return check_token(environ[variable], variable)
     create_once(path, lambda: secrets.token_urlsafe(32))
     return check_token(path.read_text(encoding="ascii"), str(path))

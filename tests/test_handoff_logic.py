@@ -42,6 +42,7 @@ def test_an_unusable_contact_is_asked_again() -> None:
 def test_declined_or_incomplete_handoffs_give_the_contact_point_without_a_ticket() -> None:
     result = HANDOFF.finish({h.CONFIRM: None, h.OUTCOME: h.OUTCOME_DECLINED, h.KNOWN_PHONE: "03-1234-5678"},
                             "rest", "someone")
+    assert result.answer is not None
     assert "safe@tcnnet.co.jp" in result.answer.text and result.updates == {}
 
 

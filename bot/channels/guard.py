@@ -11,6 +11,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels import action_failures
+from bot.live_chat.staff_events import staff_login
 from bot.text import LITERAL_SLASH, normalize
 
 # After normalization. Far above any real question or the form's longest answer
@@ -63,6 +64,17 @@ class ServerApp:
         if store is None:
             return None
         return await store.retrieve_full_tracker(sender_id) is not None
+
+    async def staff_messages(self, sender_id: str, since: float) -> list[dict[str, Any]]:
+        """The messages staff sent to `sender_id` after the Unix time `since` (seconds), in
+        order, as `{"recipient_id", "text", "timestamp"}`; none before the model is
+        loaded. Reads the whole conversation."""
+        store = self._tracker_store()
+        tracker = await store.retrieve_full_tracker(sender_id) if store is not None else None
+        return [{"recipient_id": sender_id, "text": event.text, "timestamp": event.timestamp}
+                for event in (tracker.events if tracker else [])
+                if isinstance(event, BotUttered) and event.timestamp > since
+                and staff_login(event.as_dict()) is not None]
 
     async def offered_buttons(self, sender_id: str) -> tuple[set[str], dict[str, str]]:
         """The payloads of the buttons in the bot's latest turn, and the title of

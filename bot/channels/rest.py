@@ -5,11 +5,19 @@ messages without a sender under the shared conversation "default", and passes
 non-text messages to NLU; metadata nested a few hundred levels deep makes Rasa's
 copy of the event raise RecursionError, and the customer gets silence. Here such a
 request gets 400 and a JSON error, and the text goes through `bot.channels.guard`.
+
+The REST channel cannot push, so what staff write in a live handoff (bot/live_chat/)
+is fetched: `GET /webhooks/rest/messages?sender=<id>&since=<Unix time>` answers the
+staff messages of that conversation after `since` (default 0), as a JSON list of
+`{"recipient_id", "text", "timestamp"}`; a client polls it while its handoff is open
+(README, 「REST チャネルでの担当者のメッセージ」). Like the webhook, it trusts whoever
+knows the conversation id (docs/privacy.md).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Dict, Optional
 
@@ -95,5 +103,18 @@ class GuardedRestInput(RestInput):
             except BadRequest as bad:
                 return response.json({"error": bad.error}, status=bad.status)
             return None
+
+        @webhook.route("/messages", methods=["GET"])
+        async def staff_messages(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender", "")
+            if not SENDER.fullmatch(sender):
+                return response.json({"error": "invalid_sender"}, status=400)
+            try:
+                since = float(request.args.get("since", "0"))
+            except ValueError:
+                since = math.nan
+            if not math.isfinite(since):
+                return response.json({"error": "invalid_since"}, status=400)
+            return response.json(await server.staff_messages(sender, since))
 
         return webhook

@@ -21,26 +21,55 @@ live and to post as them. Here:
 - `session_confirm` answers `{"session_id": …, "session_token": …}` (rasa-webchat
   and web/chat.js read the id from such an object too).
 - A message is taken only for the session its connection was confirmed in.
+
+Several Rasa servers (the production profile): a bot message sent by one server for a
+customer whose socket is on another (a staff reply through Rasa's HTTP API,
+bot/live_chat/rasa_api.py) reaches them when TCN_SOCKETIO_REDIS_URL is set:
+python-socketio's AsyncRedisManager then shares every emit through Redis channel
+TCN_SOCKETIO_CHANNEL (default "tcn-socketio"; one per deployment sharing a Redis). It
+pickles what it shares: that Redis must be as private as the lock store's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from typing import Any, Optional, Text
 
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.guard import OnNewMessage, ServerApp, guarded
 from bot.channels.rest import MAX_NESTING, SENDER, nesting
 from bot.channels.session_tokens import SessionTokens
+from bot.dialogue.endpoints import SOCKETIO_CHANNEL_VARIABLE, SOCKETIO_REDIS_VARIABLE
 
 logger = logging.getLogger(__name__)
 
 SESSION_REQUEST_EVT = "session_request"
 SESSION_CONFIRM_EVT = "session_confirm"
+
+
+def share_emits(sio: AsyncServer, blueprint: Blueprint) -> None:
+    """With SOCKETIO_REDIS_VARIABLE (TCN_SOCKETIO_REDIS_URL) set, `sio`'s emits go through Redis to every server of
+    the deployment. Rasa builds the AsyncServer inside its blueprint without a client
+    manager, so it is replaced here, before any connection initialises the old one
+    (python-socketio 5.8.0, pinned: `manager`, `set_server`, `manager_initialized`)."""
+    url = os.environ.get(SOCKETIO_REDIS_VARIABLE, "").strip()
+    if not url:
+        return
+    sio.manager = AsyncRedisManager(url, channel=os.environ.get(SOCKETIO_CHANNEL_VARIABLE) or "tcn-socketio")
+    sio.manager.set_server(sio)
+
+    @blueprint.listener("after_server_start")
+    async def listen(*_: Any) -> None:
+        # python-socketio would subscribe on the first connection, and that connection's
+        # session_confirm could be published before the subscription is in place.
+        sio.manager_initialized = True
+        sio.manager.initialize()
 
 
 def is_well_formed(data: Any, metadata_key: str = "metadata") -> bool:
@@ -81,6 +110,7 @@ class GuardedSocketIOInput(SocketIOInput):
         server.listen(webhook)
         assert self.sio is not None  # set by Rasa's blueprint()
         sio = self.sio
+        share_emits(sio, webhook)
         namespace = self.namespace or "/"
         rasa_handler = sio.handlers[namespace][self.user_message_evt]
 

@@ -1,5 +1,6 @@
 """What is new in the queue: open tickets nobody on staff has opened yet, and customer
-messages in open handoffs that came after the ticket was last opened.
+messages in open handoffs that came after the ticket was last opened, and open handoffs
+no one has answered in the chat in time (escalated: bot/console/live.py).
 
 "Opened" is read from the audit log (each look at a ticket page, or `cli show`, is a
 `view_ticket` entry), so the marks are the team's: once anyone has opened a ticket it is
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases.models import AuditEntry, Ticket
 from bot.cases.statuses import FINAL
+from bot.console import live
 from bot.console.transcript import TranscriptReader
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class Activity:
     new: frozenset[int]
     # Open handoff's id -> customer messages since it was last opened (only those with some).
     unread: Mapping[int, int]
+    # Ids of open handoffs no one has answered in the chat in time (bot/console/live.py).
+    escalated: frozenset[int]
     # Changes whenever the queue would look different; holds no personal data.
     stamp: str
 
@@ -78,6 +82,7 @@ def current(session: Session, transcripts: TranscriptReader) -> Activity:
                 unread[row.id] = count
     latest = session.execute(
         select(func.count(), func.max(Ticket.id), func.max(Ticket.updated_at))).one()
-    shape = [latest[0], latest[1], str(latest[2]), sorted(new), sorted(unread.items())]
+    late = live.escalated(session)
+    shape = [latest[0], latest[1], str(latest[2]), sorted(new), sorted(unread.items()), sorted(late)]
     stamp = hashlib.sha256(json.dumps(shape).encode("utf-8")).hexdigest()[:32]
-    return Activity(new, unread, stamp)
+    return Activity(new, unread, late, stamp)

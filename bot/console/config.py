@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping
 
 from bot.cases.db import ROOT, database_url
+from bot.live_chat.rasa_api import RasaApi
 from bot.secretfile import create_once
 from bot.tracker_events import tracker_url
 
@@ -34,6 +35,8 @@ class ConsoleConfig:
     page_size: int = DEFAULT_PAGE_SIZE
     # How often the queue page asks whether anything changed (bot/console/activity.py).
     refresh_seconds: int = DEFAULT_REFRESH_SECONDS
+    # Rasa's HTTP API, through which staff write in the chat (None: they can only read).
+    rasa_api: RasaApi | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ,
@@ -49,6 +52,7 @@ class ConsoleConfig:
             page_size=_positive(environ.get("TCN_CONSOLE_PAGE_SIZE"), DEFAULT_PAGE_SIZE),
             refresh_seconds=_positive(environ.get("TCN_CONSOLE_REFRESH_SECONDS"),
                                       DEFAULT_REFRESH_SECONDS),
+            rasa_api=RasaApi.from_env(environ),
         )
 
 

@@ -19,6 +19,7 @@ from bot.cases.models import CATEGORIES, CONTACT_CHANNELS, CONTACT_DIRECTIONS, K
 from bot.cases.statuses import REFUSAL_GROUNDS, Status, refusal_ground_text
 from bot.console.accounts import MAX_PASSWORD, MIN_PASSWORD
 from bot.console.labels import CATEGORY_LABELS, ROLE_LABELS
+from bot.console.live import MAX_MESSAGE
 from bot.console.queue import MINE, OPEN, UNASSIGNED
 from bot.console.service import MAX_TEXT
 
@@ -65,6 +66,15 @@ class AssignForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     body = TextAreaField("社内メモ", validators=[DataRequired(_REQUIRED), Length(max=MAX_TEXT)])
+
+
+class ChatForm(FlaskForm):
+    body = TextAreaField("お客様へのメッセージ", validators=[DataRequired(_REQUIRED), Length(max=MAX_MESSAGE)])
+
+
+class GiveBackForm(FlaskForm):
+    note = TextAreaField("対応した内容（社内用。お客様には送られません）",
+                         validators=[DataRequired(_REQUIRED), Length(max=MAX_TEXT)])
 
 
 class ContactForm(FlaskForm):

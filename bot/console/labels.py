@@ -37,6 +37,9 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "code_reissued": "確認コードの再発行",
     "anonymized": "保存期間経過による個人情報の消去",
     "delete_conversations": "保存期間経過による会話記録の削除",
+    "chat_claimed": "チャットの担当",
+    "chat_message": "チャットでの返信",
+    "chat_given_back": "チャットの終了（ボットに戻す）",
 })
 
 FIELD_LABELS: Mapping[str, str] = MappingProxyType({
@@ -63,6 +66,7 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType({
 STAFF_TEXT_LABELS: Mapping[str, str] = MappingProxyType({
     "status_changed": "状態のメモ",
     "extend_due": "延長の理由",
+    "chat_message": "お客様へのメッセージ",
 })
 # In place of the text of a note that retention erased (its body is "").
 ERASED_TEXT = "（保存期間の経過により消去しました）"

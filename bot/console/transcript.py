@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
+from bot.live_chat.staff_events import staff_login
 from bot.personal_data import CODE
 from bot.tracker_events import StoredEvent, TrackerEvents
 
 # Rasa's event types for what the customer typed and what the bot said.
 SPEAKERS = {"user": "お客様", "bot": "ボット"}
+# A bot event a staff member sent from the console (bot/live_chat/staff_events.py).
+STAFF_LABEL = "担当者"
 # A verification code (six digits on their own, full-width ones too): the bot shows it once
 # and the customer types it to look up the status; the case database keeps only its hash,
 # so staff screens must not show it either.
@@ -21,16 +24,23 @@ MASKED_CODE = "******"
 @dataclass(frozen=True)
 class Message:
     at: datetime
-    speaker: str  # "user" or "bot"
+    speaker: str  # "user", "bot" or "staff"
     text: str
     # Titles of the buttons the bot offered with the message.
     buttons: tuple[str, ...] = ()
     # The customer clicked a button: `text` is its title (the payload stays out of view).
     clicked: bool = False
+    # The login of the staff member who wrote a "staff" message.
+    staff: str | None = None
 
     @property
     def speaker_label(self) -> str:
-        return SPEAKERS[self.speaker]
+        return f"{STAFF_LABEL}（{self.staff}）" if self.staff else SPEAKERS[self.speaker]
+
+    def as_json(self) -> dict[str, Any]:
+        """For the ticket page's live view (bot/console/static/console.js)."""
+        return {"at": self.at.isoformat(), "speaker": self.speaker, "label": self.speaker_label,
+                "text": self.text, "buttons": list(self.buttons), "clicked": self.clicked}
 
 
 def _moment(event: StoredEvent) -> datetime:
@@ -58,8 +68,9 @@ def messages(events: Iterable[StoredEvent]) -> Iterator[Message]:
         if speaker == "bot":
             buttons = _buttons(event)
             titles.update({str(b.get("payload")): str(b.get("title", "")) for b in buttons})
-            yield Message(_moment(event), "bot", CODE.sub(MASKED_CODE, text),
-                          tuple(str(b.get("title", "")) for b in buttons))
+            login = staff_login(event.data)
+            yield Message(_moment(event), "staff" if login else "bot", CODE.sub(MASKED_CODE, text),
+                          tuple(str(b.get("title", "")) for b in buttons), staff=login)
         elif not text.startswith("/"):
             yield Message(_moment(event), "user", CODE.sub(MASKED_CODE, text))
         elif titles.get(text):

@@ -12,13 +12,15 @@ from werkzeug.wrappers import Response as Redirect  # what flask.redirect() retu
 from wtforms import SelectField
 
 from bot.cases.models import Ticket
-from bot.console import activity, service
+from bot.console import activity, live, service
 from bot.console.auth import admin_required
 from bot.console.export import queue_csv
 from bot.console.forms import (
     AssignForm,
+    ChatForm,
     ContactForm,
     ExtendDueForm,
+    GiveBackForm,
     NoteForm,
     QueueForm,
     StatusForm,
@@ -82,7 +84,8 @@ def queue_activity() -> Response:
     data, so not audited, and not counted as activity of the user (bot/console/auth.py)."""
     with state().store.unit_of_work() as db:
         now = activity.current(db, state().transcripts)
-    return jsonify(stamp=now.stamp, new=len(now.new), unread=sum(now.unread.values()))
+    return jsonify(stamp=now.stamp, new=len(now.new), unread=sum(now.unread.values()),
+                   escalated=len(now.escalated))
 
 
 @bp.route("/export.csv")
@@ -123,11 +126,36 @@ def show(reference: str) -> str:
             contact_form=ContactForm(), due_form=ExtendDueForm(),
             messages=messages, transcript_failed=transcript_failed,
             shown_at=datetime.now(timezone.utc),
+            live=live.is_live(ticket), holder=live.holder(ticket), chat_form=ChatForm(),
+            give_back_form=GiveBackForm(), connected=state().config.rasa_api is not None,
         )
 
 
-def _change(reference: str, apply: Callable[[Session, Ticket], object], done: str) -> Redirect:
-    """Apply one change to the ticket in one unit of work; a refused change changes nothing."""
+@bp.route("/tickets/<reference>/conversation")
+def conversation(reference: str) -> Response:
+    """The ticket's conversation after its first `after` messages, for the live view of
+    the ticket page (polled with the refresh header: not the user at work). Only after
+    the page itself was opened, which the audit log records."""
+    with state().store.unit_of_work() as db:
+        try:
+            ticket = service.ticket_by_reference(db, reference)
+        except ConsoleError:
+            abort(404)
+        holder = live.holder(ticket)
+        open_now = live.is_live(ticket)
+    messages, failed = _transcript(ticket)
+    if failed:
+        abort(503)
+    after_text = request.args.get("after", "")
+    after = int(after_text) if after_text.isdigit() and len(after_text) < 7 else 0
+    return jsonify(count=len(messages or []), messages=[m.as_json() for m in (messages or [])[after:]],
+                   live=open_now, holder=holder.display_name if holder else None)
+
+
+def _change(reference: str, apply: Callable[[Session, Ticket], object], done: str,
+            anchor: str | None = None) -> Redirect:
+    """Apply one change to the ticket in one unit of work; a refused change changes nothing.
+    Back to the ticket page, at `anchor` (an element id) when given."""
     try:
         with state().store.unit_of_work() as db:
             apply(db, service.ticket_by_reference(db, reference))
@@ -135,7 +163,7 @@ def _change(reference: str, apply: Callable[[Session, Ticket], object], done: st
         flash(str(error), "error")
     else:
         flash(done)
-    return redirect(url_for("tickets.show", reference=reference))
+    return redirect(url_for("tickets.show", reference=reference, _anchor=anchor))
 
 
 @bp.route("/tickets/<reference>/status", methods=["POST"])
@@ -166,6 +194,27 @@ def log_contact(reference: str) -> Redirect:
     return _change(reference, lambda db, ticket: service.log_contact(
         db, g.actor, ticket, form.channel.data, form.direction.data, form.body.data),
         "連絡の記録を追加しました。")
+
+
+@bp.route("/tickets/<reference>/chat/claim", methods=["POST"])
+def claim_chat(reference: str) -> Redirect:
+    return _change(reference, lambda db, ticket: live.claim(db, g.actor, ticket, state().config.rasa_api),
+                   "この会話を担当しました。お客様に、担当者が対応を始めたことをお知らせしました。", "chat")
+
+
+@bp.route("/tickets/<reference>/chat/messages", methods=["POST"])
+def send_chat_message(reference: str) -> Redirect:
+    form = ChatForm()
+    return _change(reference, lambda db, ticket: live.send_message(
+        db, g.actor, ticket, form.body.data, state().config.rasa_api), "お客様に送信しました。", "chat")
+
+
+@bp.route("/tickets/<reference>/chat/give-back", methods=["POST"])
+def give_back_chat(reference: str) -> Redirect:
+    form = GiveBackForm()
+    return _change(reference, lambda db, ticket: live.give_back(
+        db, g.actor, ticket, form.note.data, state().config.rasa_api),
+        "対応を終了し、会話をボットに戻しました。", "chat")
 
 
 @bp.route("/tickets/<reference>/due", methods=["POST"])

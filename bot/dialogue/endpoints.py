@@ -18,6 +18,10 @@ TOKEN_VARIABLE = "TCN_ACTIONS_TOKEN"
 # own environment when it reads endpoints.yml, so the secret is never written there.
 ENDPOINT_HEADERS = {"Authorization": f"Bearer ${{{TOKEN_VARIABLE}}}"}
 ATOMIC_LOCK_STORE = "bot.dialogue.lock_store.AtomicRedisLockStore"
+# Where the socket.io channels of several Rasa servers share their emits
+# (bot/channels/socketio.py): a Redis URL, and the Redis channel of this deployment.
+SOCKETIO_REDIS_VARIABLE = "TCN_SOCKETIO_REDIS_URL"
+SOCKETIO_CHANNEL_VARIABLE = "TCN_SOCKETIO_CHANNEL"
 
 
 def action_endpoint(url: str) -> dict[str, Any]:

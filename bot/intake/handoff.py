@@ -15,13 +15,16 @@ once staff close the ticket, the next message is answered automatically again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
+from bot.cases.statuses import Status
 from bot.cases.tickets import InvalidRequest, reissue_code
 from bot.intake import fields
 from bot.intake.form import (
@@ -38,7 +41,10 @@ from bot.intake.form import (
 )
 from bot.intake.hearing import Act, hear
 from bot.intake.hearing import yes_or_no as bare_yes_or_no
+from bot.live_chat import hours
 from bot.policy.answers import Answer, Answerer, Button
+
+log = logging.getLogger(__name__)
 
 CONFIRM = "handoff_confirm"
 CONTACT = "handoff_contact"
@@ -62,9 +68,9 @@ NOT_UNDERSTOOD = "not_understood"
 
 @dataclass(frozen=True)
 class Result:
-    """What the chat says after a handoff step, and the slots to set."""
+    """What the chat says after a handoff step (None: nothing), and the slots to set."""
 
-    answer: Answer
+    answer: Optional[Answer]
     updates: dict[str, Any]
 
 
@@ -161,9 +167,11 @@ class Handoff:
 
     # -- after the form ---------------------------------------------------------
 
-    def finish(self, slots: Mapping[str, Any], channel: str, conversation_id: str) -> Result:
-        """Open the handoff ticket if the customer agreed; otherwise, or when
-        it cannot be recorded, give the contact point."""
+    def finish(self, slots: Mapping[str, Any], channel: str, conversation_id: str,
+               now: Optional[datetime] = None) -> Result:
+        """Open the handoff ticket if the customer agreed, and say what happens next
+        (staff answer in this chat, or when and how they will be in touch: `_what_next`);
+        otherwise, or when it cannot be recorded, give the contact point."""
         contact = known_contact(slots)
         if slots.get(CONFIRM) is not True or contact is None:
             return Result(self._with_contact("declined"), {})
@@ -180,26 +188,57 @@ class Handoff:
                 code = filed.code or reissue_code(session, filed.ticket)
         except (SQLAlchemyError, InvalidRequest):
             return Result(self._with_contact("not_recorded"), {})
-        key = "filed" if filed.code else "refiled"
-        text = self.wording[key].format(reference=reference, code=code, contact=contact.masked())
+        receipt = self.wording["filed" if filed.code else "refiled"].format(reference=reference, code=code)
+        text = "\n".join([receipt, self._what_next(contact.masked(), now or datetime.now(timezone.utc))])
         return Result(Answer("handoff", text), {ACTIVE: True})
 
-    def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any]) -> Result:
-        """A customer message while the conversation is with staff: a notice, or,
-        once staff have closed the handoff, the bot answers again."""
+    def _what_next(self, contact: str, now: datetime) -> str:
+        """Who answers, where and when, as deploy/live_chat.yml makes it true at `now`."""
+        try:
+            live = hours.settings()
+            if live.is_open(now):
+                wait = live.expected_wait_minutes
+                return self.wording["in_hours"].format(
+                    contact=contact, wait=self.wording["expected_wait"].format(minutes=wait) if wait else "")
+            return self.wording["after_hours"].format(
+                contact=contact, hours=live.hours_text(), opening=hours.opening_text(live.next_opening(now)))
+        except hours.LiveChatConfigError:
+            log.exception("live chat settings unusable: the customer is not told when staff answer")
+            return self.wording["contact_later"].format(contact=contact)
+
+    def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any],
+                     now: Optional[datetime] = None) -> Result:
+        """A customer message while the conversation is with staff: a notice of what
+        happens next until a staff member has taken the conversation in the console
+        (then nothing, `answer` None: the customer is talking to a person, who reads
+        this live), or, once staff have closed the handoff, the bot answers again."""
         try:
             with self.store.unit_of_work() as session:
                 ticket = open_handoff_for(session, conversation_id)
                 reference = ticket.reference if ticket else None
+                taken = ticket is not None and ticket.status is Status.IN_PROGRESS and ticket.assignee_id is not None
         except SQLAlchemyError:
             # The database cannot say whether staff are done: stay out of their way.
-            return Result(Answer("handoff", self.wording["waiting"].format(reference="-")), {})
+            return Result(Answer("handoff", self.wording["waiting_unknown"].format(reference="-")), {})
+        if taken:
+            return Result(None, {})
         if reference:
-            return Result(Answer("handoff", self.wording["waiting"].format(reference=reference)), {})
+            return Result(Answer("handoff", self._waiting(reference, now or datetime.now(timezone.utc))), {})
         lines = [self.wording["released"]]
         if intent is not None and intent in self.answerer.topics:
             lines.append(self.answerer.answer(intent, entities).text)
         return Result(Answer("handoff", "\n".join(lines)), {ACTIVE: False})
+
+    def _waiting(self, reference: str, now: datetime) -> str:
+        try:
+            live = hours.settings()
+            if live.is_open(now):
+                return self.wording["waiting"].format(reference=reference)
+            opening = hours.opening_text(live.next_opening(now))
+            return self.wording["waiting_after_hours"].format(reference=reference, opening=opening)
+        except hours.LiveChatConfigError:
+            log.exception("live chat settings unusable: the waiting customer is not told when")
+            return self.wording["waiting_unknown"].format(reference=reference)
 
     def _with_contact(self, key: str) -> Answer:
         return Answer("handoff", "\n".join([self.wording[key], self.answerer.contact_block()]), ("11",))

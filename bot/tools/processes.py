@@ -18,6 +18,9 @@ import urllib.request
 from pathlib import Path
 from typing import Mapping, NoReturn, Optional, Sequence
 
+from bot.actions_token import prepare_local_token
+from bot.live_chat.rasa_api import API_SECRET_VARIABLE, API_URLS_VARIABLE, DEFAULT_SECRET_FILE
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 180
@@ -37,8 +40,9 @@ def actions_command(port: int, log_level: str) -> list[str]:
 
 
 def rasa_command(port: int, host: str, endpoints: Path, log_level: str, *extra: str) -> list[str]:
-    """`rasa run` listening on `host` only (Rasa's default is every address)."""
-    return [str(BIN / "rasa"), "run", "--model", str(ROOT / "models"),
+    """`rasa run` listening on `host` only (Rasa's default is every address), through our
+    launcher: its HTTP API on, behind TCN_RASA_API_SECRET (bot/rasa_server.py)."""
+    return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(ROOT / "models"),
             "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
             "--interface", host, "--port", str(port), RASA_LOG_FLAGS[log_level], *extra]
 
@@ -128,6 +132,13 @@ def answers(url: str) -> bool:
         return True  # the server is up, even if the path is not for GET
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def live_chat_environment(rasa_urls: list[str]) -> dict[str, str]:
+    """What the Rasa servers (the API's key) and the staff console (the key and where the
+    API is) need for staff to answer in the chat: bot/live_chat/rasa_api.py."""
+    return {API_SECRET_VARIABLE: prepare_local_token(path=DEFAULT_SECRET_FILE, variable=API_SECRET_VARIABLE),
+            API_URLS_VARIABLE: ",".join(rasa_urls)}
 
 
 def base_environment() -> dict[str, str]:

@@ -38,7 +38,14 @@ from sqlalchemy.engine import make_url
 from bot.actions_token import ActionsTokenError, prepare_local_token
 from bot.cases.db import migrate
 from bot.cases.keyring import DataKeyError, prepare_local_key
-from bot.dialogue.endpoints import TOKEN_VARIABLE, action_endpoint, lock_store_endpoint, tracker_store_endpoint
+from bot.dialogue.endpoints import (
+    SOCKETIO_CHANNEL_VARIABLE,
+    SOCKETIO_REDIS_VARIABLE,
+    TOKEN_VARIABLE,
+    action_endpoint,
+    lock_store_endpoint,
+    tracker_store_endpoint,
+)
 from bot.logging_privacy import LOG_LEVELS
 from bot.secretfile import keep_private
 from bot.tools.databases import create_database
@@ -50,6 +57,7 @@ from bot.tools.processes import (
     base_environment,
     chat_command,
     console_command,
+    live_chat_environment,
     rasa_command,
 )
 
@@ -176,7 +184,13 @@ class Production:
                             # The console reads transcripts from the tracker store.
                             "TRACKER_DATABASE_URL": profile.tracker_url,
                             # What the Rasa servers send and the action servers check.
-                            TOKEN_VARIABLE: prepare_local_token()}, output)
+                            TOKEN_VARIABLE: prepare_local_token(),
+                            # Staff answer in the chat through either Rasa server's HTTP
+                            # API; the socket may be on the other: emits go through Redis.
+                            **live_chat_environment([f"http://127.0.0.1:{port}" for port in profile.rasa_ports]),
+                            SOCKETIO_REDIS_VARIABLE: profile.redis_url,
+                            SOCKETIO_CHANNEL_VARIABLE: f"{profile.lock_prefix}-socketio-{profile.balancer_port}"},
+                           output)
         log = profile.log_level
         actions = {f"actions-{i + 1}": port for i, port in enumerate(profile.actions_ports)}
         rasa = {f"rasa-{i + 1}": port for i, port in enumerate(profile.rasa_ports)}

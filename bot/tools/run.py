@@ -2,8 +2,10 @@
 
 First the data key is checked (made once in var/data_key when TCN_DATA_KEYS is not set),
 so is the secret Rasa shows the action server (made once in var/actions_token when
-TCN_ACTIONS_TOKEN is not set), and the case database (CASES_DATABASE_URL, SQLite under
-var/ by default) is brought to the latest migration. Then four processes: the action
+TCN_ACTIONS_TOKEN is not set) and the key of Rasa's HTTP API, which the staff console
+uses to answer customers (var/rasa_api_secret unless TCN_RASA_API_SECRET is set), and
+the case database (CASES_DATABASE_URL, SQLite under var/ by default) is brought to the
+latest migration. Then four processes: the action
 server, the Rasa server (REST and socket.io channels), the chat page and the staff
 console. `make run` calls this after set-up and training. A process that exits once
 they are all up is started again after a pause (Fleet.keep_running), as in the
@@ -49,6 +51,7 @@ from bot.tools.processes import (
     base_environment,
     chat_command,
     console_command,
+    live_chat_environment,
     rasa_command,
 )
 
@@ -142,6 +145,7 @@ def main() -> int:
     try:
         keys = prepare_local_key()
         actions_token = prepare_local_token()
+        live_chat = live_chat_environment([f"http://{_local(args.host)}:{ports.rasa}"])
     except (DataKeyError, ActionsTokenError) as error:
         print(f"not starting: {error}", file=sys.stderr)
         return 1
@@ -156,7 +160,9 @@ def main() -> int:
     # The console reads conversations from the tracker store Rasa writes; Rasa sends the
     # action server the secret it checks.
     fleet = Fleet({**base_environment(), "TRACKER_DATABASE_URL": tracker_url,
-                   TOKEN_VARIABLE: actions_token})
+                   TOKEN_VARIABLE: actions_token,
+                   # Staff answer in the chat through Rasa's HTTP API (bot/live_chat/).
+                   **live_chat})
     # Ctrl-C and `kill` both end in the same clean stop of every process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -1,5 +1,6 @@
 // The staff console's one script (CSP: script-src 'self'). Every page works without it;
-// it adds the queue's own refresh, the optional desktop notification and the print button.
+// it adds the queue's own refresh, the optional desktop notification, the print button and
+// the live view of a handoff's chat (new messages appear without reloading).
 'use strict';
 
 (() => {
@@ -92,6 +93,8 @@
         const unread = activity.unread - Number(before.unread || 0);
         if (newer > 0) grown.push(`新しい案件が ${newer} 件あります`);
         if (unread > 0) grown.push(`お客様からの新しいメッセージが ${unread} 件あります`);
+        const late = activity.escalated - Number(before.escalated || 0);
+        if (late > 0) grown.push(`応答を待っている担当者対応が ${late} 件あります`);
         const page = await fetchOrReload(window.location.href);
         if (!page) return;
         swap(new DOMParser().parseFromString(await page.text(), 'text/html'));
@@ -109,7 +112,73 @@
     window.setTimeout(poll, every);
   }
 
+  // One message of the live view, built as the ticket page's template builds it (text
+  // only: nothing the customer typed is parsed as markup).
+  function messageItem(message) {
+    const item = document.createElement('li');
+    item.className = message.speaker;
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const at = new Date(message.at).toLocaleString('ja-JP', {
+      timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit'});
+    meta.textContent = `${at} ${message.label}`;
+    const text = document.createElement('div');
+    text.className = 'text';
+    text.textContent = message.text + (message.clicked ? ' （ボタンを選択）' : '');
+    item.append(meta, text);
+    if (message.buttons.length) {
+      const buttons = document.createElement('div');
+      buttons.className = 'buttons';
+      buttons.textContent = `選択肢: ${message.buttons.join(' / ')}`;
+      item.append(buttons);
+    }
+    return item;
+  }
+
+  // The handoff's chat on the ticket page: asks for the messages after those shown every
+  // CHAT_POLL_MS, until the chat is over.
+  const CHAT_POLL_MS = 3000;
+  function setUpChat(log) {
+    const status = document.getElementById('chat-status');
+    const holder = document.getElementById('chat-holder');
+    log.scrollTop = log.scrollHeight;  // the latest messages first in view
+    async function poll() {
+      let again = true;
+      try {
+        const url = `${log.dataset.conversationUrl}?after=${log.dataset.count}`;
+        const response = await fetch(url, {headers: REFRESH_HEADERS, credentials: 'same-origin'});
+        if (response.status === 401) {
+          window.location.reload();
+          return;
+        }
+        if (!response.ok) throw new Error(String(response.status));
+        const update = await response.json();
+        for (const message of update.messages) log.append(messageItem(message));
+        if (update.messages.length) log.scrollTop = log.scrollHeight;
+        if (update.messages.some((message) => message.speaker === 'user')) {
+          status.textContent = 'お客様から新しいメッセージが届きました。';
+        }
+        log.dataset.count = String(update.count);
+        if (holder) {
+          holder.textContent = update.holder ? `${update.holder}さんが対応中です。` : 'まだ誰も担当していません。';
+        }
+        if (!update.live) {
+          status.textContent = 'このチャットは終了しました。';
+          again = false;
+        }
+      } catch (error) {
+        status.textContent = '新しいメッセージを確認できませんでした（自動で再度試します）。';
+      } finally {
+        if (again) window.setTimeout(poll, CHAT_POLL_MS);
+      }
+    }
+    window.setTimeout(poll, CHAT_POLL_MS);
+  }
+
   setUpPrinting();
   const box = document.querySelector('[data-activity-url]');
   if (box) setUpRefresh(box);
+  const chat = document.getElementById('chat-log');
+  if (chat) setUpChat(chat);
 })();
