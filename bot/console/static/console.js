@@ -112,6 +112,15 @@
     window.setTimeout(poll, every);
   }
 
+  // 「2026-12-08 09:05」 in Japan time, as the server's `jst` filter writes it.
+  function japanTime(iso) {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23'}).formatToParts(new Date(iso))
+      .map((part) => [part.type, part.value]));
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  }
+
   // One message of the live view, built as the ticket page's template builds it (text
   // only: nothing the customer typed is parsed as markup).
   function messageItem(message) {
@@ -119,10 +128,7 @@
     item.className = message.speaker;
     const meta = document.createElement('span');
     meta.className = 'meta';
-    const at = new Date(message.at).toLocaleString('ja-JP', {
-      timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit'});
-    meta.textContent = `${at} ${message.label}`;
+    meta.textContent = `${japanTime(message.at)} ${message.label}`;
     const text = document.createElement('div');
     text.className = 'text';
     text.textContent = message.text + (message.clicked ? ' （ボタンを選択）' : '');
