@@ -129,6 +129,35 @@ def test_chat_page_and_socketio_through_the_balancer(production: ProductionBot) 
         urllib.request.urlopen(production.rasa_url + "/version", timeout=10)
 
 
+def _status(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, method=method, data=b"[]" if method == "POST" else None,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_rasa_http_api_is_not_published_and_needs_its_key_on_the_replicas(production: ProductionBot) -> None:
+    """The staff console's way into conversations (bot/live_chat/rasa_api.py) is not on
+    the public listener; on the replicas' loopback ports it needs the JWT."""
+    sender = new_sender()
+    production.reply_text(sender, "こんにちは")
+    stored = len(production.events(sender))
+    events = f"/conversations/{sender}/tracker/events"
+    public = production.rasa_url
+    assert _status(public + events, "POST") == 403  # only GET reaches the chat page
+    assert _status(public + f"/conversations/{sender}/tracker") == 404
+    # What REST customers poll for staff messages is published.
+    assert _status(public + f"/webhooks/rest/messages?sender={sender}") == 200
+    for replica in production.profile.rasa_ports:
+        local = f"http://127.0.0.1:{replica}"
+        assert _status(local + events, "POST") == 401
+        assert _status(local + events, "POST", {"Authorization": "Bearer not-a-jwt"}) == 401
+    assert len(production.events(sender)) == stored  # nothing appended
+
+
 def test_fifty_concurrent_requests_make_fifty_tickets(production: ProductionBot) -> None:
     before = ticket_count(production)
     upstream_before = production.upstreams_of_rest_calls()
