@@ -123,9 +123,14 @@ def send_message(session: Session, actor: Actor, ticket: Ticket, text: str | Non
 def give_back(session: Session, actor: Actor, ticket: Ticket, note: str | None,
               api: Optional[RasaApi]) -> None:
     """End the chat: the ticket is 完了 with `note` (what was done, required), the
-    customer is told the bot answers again, and it does from their next message."""
+    customer is told the bot answers again, and it does from their next message. Only
+    the staff member who has the conversation ends it, or anyone while no one has."""
     api = _live(ticket, api)
     me = _me(session, actor)
+    someone = holder(ticket)
+    if someone is not None and someone is not me:
+        raise ConsoleError(f"{someone.display_name}さんが対応中です。"
+                           "終える場合は、先に「引き継いで担当する」を押してください。")
     note = (note or "").strip()
     if not note:
         raise ConsoleError("対応を終えるには、メモに対応した内容を書いてください。")
@@ -140,9 +145,10 @@ def give_back(session: Session, actor: Actor, ticket: Ticket, note: str | None,
 
 def escalated(session: Session, now: Optional[datetime] = None) -> frozenset[int]:
     """Ids of the open handoffs no one has answered in the chat for
-    `escalate_after_minutes` of business hours (deploy/live_chat.yml), counted from the
-    filing, or from the next opening when filed outside the hours. None outside the
-    hours (nobody is there to answer), nor when the settings are unusable."""
+    `escalate_after_minutes` of today's business hours (deploy/live_chat.yml): counted
+    from the filing, or from today's opening when it was filed before (the evening
+    before, over a weekend). None outside the hours (nobody is there to answer), nor
+    when the settings are unusable."""
     now = now or datetime.now(timezone.utc)
     try:
         live = hours.settings()
@@ -154,11 +160,7 @@ def escalated(session: Session, now: Optional[datetime] = None) -> frozenset[int
             .where(Ticket.category == "handoff", Ticket.status.not_in(list(FINAL)),
                    Ticket.id.not_in(answered))).all()
         late = timedelta(minutes=live.escalate_after_minutes)
-        return frozenset(row.id for row in waiting
-                         if now - _waiting_since(row.created_at, live) >= late)
+        opened = datetime.combine(now.astimezone(hours.JST).date(), live.opens, hours.JST)
+        return frozenset(row.id for row in waiting if now - max(row.created_at, opened) >= late)
     except hours.LiveChatConfigError:
         return frozenset()
-
-
-def _waiting_since(filed: datetime, live: hours.LiveChatSettings) -> datetime:
-    return filed if live.is_open(filed) else live.next_opening(filed)

@@ -51,7 +51,7 @@ class LiveChatSettings:
         days = "".join(WEEKDAYS[day] for day in sorted(self.days))
         if days == "月火水木金":
             days = "平日"
-        elif len(days) > 1 and WEEKDAYS.find(days) >= 0:
+        elif len(days) > 2 and days in WEEKDAYS:  # a run of days: 「月～土」
             days = f"{days[0]}～{days[-1]}"
         else:
             days = "・".join(days)
