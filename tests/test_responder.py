@@ -371,6 +371,7 @@ def test_asking_whether_only_the_named_items_count_gets_the_whole_definition(sai
     ("5.(2)⑤について教えて", "nlu_fallback", "5.(2)⑤", "委任状"),
     ("5条1項をかんたんに教えて", "nlu_fallback", "5.(1)", "所定の書式"),
     ("第3条ってどういうこと？", "nlu_fallback", "3", "第三者"),
+    ("ポリシーの５番の項目、全部説明してもらえる？", "nlu_fallback", "5", "所定の書式"),
 ])
 def test_a_clause_named_by_its_number_is_the_one_answered(said: str, intent: str, clause: str, must: str) -> None:
     reply, text = ask(said, intent)
@@ -380,6 +381,7 @@ def test_a_clause_named_by_its_number_is_the_one_answered(said: str, intent: str
 def test_numbers_that_are_no_clause_are_not_taken_for_one() -> None:
     assert RESPONDER.named_clause(Message("料金は1.5倍になりますか", "out_of_scope")) is None
     assert RESPONDER.named_clause(Message("20.(3)って何？", "nlu_fallback")) is None
+    assert RESPONDER.named_clause(Message("受付番号と5番号の違いは？", "nlu_fallback")) is None
 
 
 def test_what_to_bring_after_why_id_is_checked_gets_the_documents() -> None:

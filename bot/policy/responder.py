@@ -72,7 +72,7 @@ _STOP_ASKED = re.compile(
 # A clause of the policy named by its number (「５．（１）をかんたんに言うと？」, 「３．に掲げる
 # 場合」), on normalized text: section, item and sub-item.
 _CLAUSE_NUMBER = re.compile(
-    r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目)\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
+    r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目|番(?![号地]))\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
 _QUOTED = re.compile(r"「([^」]*)」")
 # The numbers of items (「①～④ってなに？」) a previous answer named.
 _ITEM_NUMBERS = re.compile(r"[①-⑦]")
