@@ -41,9 +41,9 @@ REQUEST = NewRequest(
 HANDOFF = NewHandoff(
     reason="ask_human", phone="042-832-1351", email=None, name="府中 一郎", channel="socketio",
     conversation_id="conv-handoff", submission_key="k-handoff", summary="担当の方と話したいです")
-# The pages a person reads: every GET route that answers HTML (the CSV, the refresh's JSON
-# and the stylesheet and script are not pages).
-NOT_PAGES = {"tickets.export", "tickets.queue_activity", "static"}
+# The pages a person reads: every GET route that answers HTML (the CSV, the refreshes' JSON
+# of the queue and of a handoff's chat, and the stylesheet and script are not pages).
+NOT_PAGES = {"tickets.export", "tickets.queue_activity", "tickets.conversation", "static"}
 
 
 @dataclass

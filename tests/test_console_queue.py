@@ -189,7 +189,7 @@ def test_the_stamp_changes_with_the_queue_and_tells_nothing_personal(console: Co
     ticket = file(console.store)
     after = activity_of(client)
     assert before.json is not None and after["stamp"] != before.json["stamp"] and after["new"] == 1
-    assert set(after) == {"stamp", "new", "unread"}
+    assert set(after) == {"stamp", "new", "unread", "escalated"}
     assert f'data-stamp="{after["stamp"]}"' in client.get("/").text  # the page's own stamp
     post(client, f"/tickets/{ticket.reference}/status", status="in_progress")
     assert activity_of(client)["stamp"] != after["stamp"]

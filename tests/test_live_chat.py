@@ -311,7 +311,8 @@ def test_staff_take_write_and_give_back_a_rest_customers_chat(live_bot: LiveBot)
         assert done is not None
         assert done.status is Status.DONE and done.assignee is not None and done.assignee.login == "tanaka"
         actions = [event.action for event in done.events]
-        assert actions == ["created", "status_changed", "chat_claimed", "chat_message", "status_changed"]
+        assert actions == ["created", "status_changed", "chat_claimed", "chat_message", "status_changed",
+                           "chat_given_back"]
         [message] = [event for event in done.events if event.action == "chat_message"]
         assert message.staff_text == words and message.actor == "staff:tanaka"
         assert done.status_note == "住所変更の手続きをチャットで案内した"

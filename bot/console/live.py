@@ -139,6 +139,7 @@ def give_back(session: Session, actor: Actor, ticket: Ticket, note: str | None,
     now = datetime.now(timezone.utc)
     old = ticket.status
     change_status(session, ticket, Status.DONE, actor.event_actor, note=note, now=now)
+    _event(session, actor, ticket, "chat_given_back", now)
     record(session, actor, "chat_given_back", ticket, {"from": old.value, "to": Status.DONE.value}, now)
     _send(api, ticket, hand_back(wording()["given_back"], me.login, now.timestamp()))
 
