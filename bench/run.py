@@ -91,7 +91,7 @@ def _first_answer(rest_url: str) -> bool:
         return False
 
 
-ROLES = {"bot.actions_server": "action server", "rasa run": "Rasa server", "bot.webchat.server": "chat page",
+ROLES = {"bot.actions_server": "action server", "bot.rasa_server": "Rasa server", "bot.webchat.server": "chat page",
          "bot.console.server": "staff console", "nginx": "nginx"}
 
 

@@ -11,7 +11,7 @@ from bot.cases.models import AuditEntry
 from bot.cases.tickets import find_by_reference
 from tests.chat_page import ChatPage, browser, page  # noqa: F401 (fixtures)
 from tests.conftest import ARTIFACTS, RunningBot
-from tests.console_cli import cli
+from tests.console_cli import staff_logged_in
 
 LOGIN, PASSWORD = "e2e-staff", "a long e2e password"
 
@@ -22,17 +22,8 @@ def test_a_request_from_the_chat_is_worked_to_the_end_in_the_console(
     chat = ChatPage(page, running_bot.chat_url)
     receipt = chat.file_request()
 
-    created = cli(running_bot.cases_url, "create-user", LOGIN, "--role", "staff",
-                  "--name", "担当 花子", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-
-    staff_context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 1600})
-    console = staff_context.new_page()
-    console.goto(running_bot.console_url)
-    expect(console).to_have_url(f"{running_bot.console_url}login?next=/")
-    console.get_by_label("ログイン名").fill(LOGIN)
-    console.get_by_label("パスワード").fill(PASSWORD)
-    console.get_by_role("button", name="ログイン").click()
+    staff_context, console = staff_logged_in(browser, running_bot.console_url, running_bot.cases_url,
+                                             LOGIN, PASSWORD, "担当 花子")
 
     console.get_by_role("link", name=receipt.reference).click()
     expect(console.get_by_role("heading", level=1)).to_contain_text("受付")

@@ -416,7 +416,7 @@ def test_giving_back_needs_a_note_and_a_closed_chat_takes_nothing(live_bot: Live
     act(store, ticket_id, live.claim, tanaka, api)
     before = ticket_state(store, ticket_id)
     for note in ("", "  ", None):
-        with pytest.raises(ConsoleError, match="メモに対応した内容を書いてください"):
+        with pytest.raises(ConsoleError, match="対応した内容（社内用のメモ）を入力してください"):
             act(store, ticket_id, live.give_back, tanaka, note, api)
     assert ticket_state(store, ticket_id) == before
     act(store, ticket_id, live.give_back, tanaka, "電話で回答した", api)

@@ -34,7 +34,7 @@ from bot.tools.databases import create_database, drop_database
 from bot.tools.production import Production, Profile, free_port_offset, prepare_services
 from tests.chat_page import BOT_MESSAGE, CUSTOMER_MESSAGE, RECEIPT_CARD, TIMEOUT_MS, ChatPage, browser, page  # noqa: F401 (fixtures)
 from tests.conftest import ARTIFACTS, start_bot
-from tests.console_cli import cli
+from tests.console_cli import staff_logged_in
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 LOGIN, PASSWORD, STAFF_NAME = "live-staff", "a long live-chat password", "担当 花子"
@@ -168,17 +168,9 @@ def live_handoff(deployment: Deployment, customer: Page, browser: Browser, name:
     if deployment.before_staff:
         deployment.before_staff()
 
-    created = cli(deployment.cases_url, "create-user", LOGIN, "--role", "staff",
-                  "--name", STAFF_NAME, "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    staff_context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 1600})
+    staff_context, console = staff_logged_in(browser, deployment.console_url, deployment.cases_url,
+                                             LOGIN, PASSWORD, STAFF_NAME)
     try:
-        console = staff_context.new_page()
-        console.goto(deployment.console_url)
-        expect(console).to_have_url(f"{deployment.console_url}login?next=/")
-        console.get_by_label("ログイン名").fill(LOGIN)
-        console.get_by_label("パスワード").fill(PASSWORD)
-        console.get_by_role("button", name="ログイン").click()
         console.get_by_role("link", name=reference).click()
         chat_section = console.locator("#chat")
         holder, log = console.locator("#chat-holder"), console.locator("#chat-log")

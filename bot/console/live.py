@@ -25,7 +25,7 @@ from bot.cases.statuses import FINAL, Status
 from bot.cases.tickets import change_status
 from bot.console import accounts
 from bot.console.audit import Actor, record
-from bot.console.service import MAX_TEXT, ConsoleError
+from bot.console.service import ConsoleError, required_text
 from bot.intake.form import load_intake_wording
 from bot.live_chat import hours
 from bot.live_chat.rasa_api import RasaApi, RasaApiError
@@ -109,11 +109,7 @@ def send_message(session: Session, actor: Actor, ticket: Ticket, text: str | Non
         someone = holder(ticket)
         raise ConsoleError(f"{someone.display_name}さんが対応中です。引き継ぐ場合は「担当する」を押してください。"
                            if someone else "先に「担当する」を押して、この会話を担当してください。")
-    body = (text or "").strip()
-    if not body:
-        raise ConsoleError("お客様へのメッセージを入力してください。")
-    if len(body) > MAX_MESSAGE:
-        raise ConsoleError(f"メッセージは{MAX_MESSAGE}文字以内にしてください。")
+    body = required_text(text, "お客様へのメッセージ", MAX_MESSAGE)
     now = datetime.now(timezone.utc)
     _event(session, actor, ticket, "chat_message", now, staff_text=body)
     record(session, actor, "chat_message", ticket, {"chars": len(body)}, now)
@@ -131,11 +127,7 @@ def give_back(session: Session, actor: Actor, ticket: Ticket, note: str | None,
     if someone is not None and someone is not me:
         raise ConsoleError(f"{someone.display_name}さんが対応中です。"
                            "終える場合は、先に「引き継いで担当する」を押してください。")
-    note = (note or "").strip()
-    if not note:
-        raise ConsoleError("対応を終えるには、メモに対応した内容を書いてください。")
-    if len(note) > MAX_TEXT:
-        raise ConsoleError(f"メモは{MAX_TEXT}文字以内にしてください。")
+    note = required_text(note, "対応した内容（社内用のメモ）")
     now = datetime.now(timezone.utc)
     old = ticket.status
     change_status(session, ticket, Status.DONE, actor.event_actor, note=note, now=now)

@@ -38,12 +38,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _text(value: str | None, what: str) -> str:
+def required_text(value: str | None, what: str, limit: int = MAX_TEXT) -> str:
+    """`value` stripped; ConsoleError naming `what` when it is empty or longer than `limit`."""
     text = (value or "").strip()
     if not text:
         raise ConsoleError(f"{what}を入力してください。")
-    if len(text) > MAX_TEXT:
-        raise ConsoleError(f"{what}は{MAX_TEXT}文字以内にしてください。")
+    if len(text) > limit:
+        raise ConsoleError(f"{what}は{limit}文字以内にしてください。")
     return text
 
 
@@ -155,7 +156,7 @@ def log_contact(session: Session, actor: Actor, ticket: Ticket, channel: str, di
 
 def _note(session: Session, actor: Actor, ticket: Ticket, kind: str, body: str,
           channel: str | None, direction: str | None) -> TicketNote:
-    body = _text(body, "内容")
+    body = required_text(body, "内容")
     now = _now()
     note = TicketNote(ticket=ticket, at=now, author=actor.login, kind=kind, body=body,
                       channel=channel, direction=direction)
@@ -173,7 +174,7 @@ def _note(session: Session, actor: Actor, ticket: Ticket, kind: str, body: str,
 
 def extend_due(session: Session, actor: Actor, ticket: Ticket, new_due: date | None,
                reason: str) -> None:
-    reason = _text(reason, "延長の理由")
+    reason = required_text(reason, "延長の理由")
     if new_due is None or new_due <= ticket.due_date:
         raise ConsoleError("新しい期限は今の期限より後の日付にしてください。")
     now = _now()
