@@ -432,5 +432,11 @@ def test_what_the_policy_does_not_say_is_said_so(said: str, intent: str, what: s
 
 def test_only_a_message_the_nlu_could_not_place_falls_back_on_the_previous_topic() -> None:
     assert RESPONDER.follow_up(Message("例外ってあるの？", "nlu_fallback", 0.4), Context("ask_retention", ("12",)))
+    # A guess of another topic with nothing of it in the words is no better than no topic.
+    guessed = RESPONDER.respond(Message("例外ってあるの？", "ask_third_party", 0.43), Context("ask_retention", ("12",)))
+    assert guessed.topic == "ask_retention" and "法令" in guessed.answers[0].text
+    # Words of its own topic keep it, however unsure: 「けいさつには？」 after retention.
+    police = RESPONDER.respond(Message("けいさつには？", "ask_third_party", 0.43), Context("ask_retention", ("12",)))
+    assert police.topic == "ask_third_party"
     # 「やっぱりお願いします」 after declining a person is no question about that topic.
     assert RESPONDER.follow_up(Message("やっぱりお願いします", "cancel", 0.7), Context("ask_human", ())) is None

@@ -52,6 +52,9 @@ SHORT_MAX_CHARS = 12
 # may be a follow-up too (「だめだった時は理由も教えてくれる？」).
 UNSURE_MAX_CHARS = 20
 SURE_CONFIDENCE = 0.8
+# Below this, a follow-up's intent is a guess: 「例外ってあるの？」 after the retention
+# answer read as third party (0.43), with no word of that topic in it.
+GUESS_CONFIDENCE = 0.5
 # The second question of a message is answered when its best clause scores
 # at least this much (BM25): one distinctive word in common with the clause.
 SECOND_QUESTION_MIN_SCORE = 2.0
@@ -332,7 +335,7 @@ class Responder:
                 return message.intent, node.ref, False
             if node is not None:
                 return context.topic, node.ref, False
-            if message.intent == FALLBACK_INTENT:
+            if message.intent == FALLBACK_INTENT or self._guessed(message):
                 # 「例外ってあるの？」 that the NLU could not place: about the previous topic.
                 # (Not a cancel, yes or no: 「やっぱりお願いします」 after declining a person.)
                 return context.topic, None, False
@@ -347,6 +350,13 @@ class Responder:
             if elliptic and len(shared) == 1:
                 return context.topic, shared[0], True
         return message.intent, None, False
+
+    def _guessed(self, message: Message) -> bool:
+        """Whether the NLU only guessed a topic for a message with nothing of that topic
+        in it: low confidence, no entity, and no word of any of its clauses."""
+        topic = self.answerer.topics.get(message.intent or "")
+        return (topic is not None and message.confidence < GUESS_CONFIDENCE and not message.entities
+                and self.answerer.focus(topic, message.text) is None)
 
     def _sure_of_own_topic(self, message: Message, context: Context, ref: str) -> bool:
         """Whether the NLU is sure of a topic of its own, other than the previous one,
