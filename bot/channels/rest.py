@@ -10,7 +10,7 @@ The REST channel cannot push, so what staff write in a live handoff (bot/live_ch
 is fetched: `GET /webhooks/rest/messages?sender=<id>&since=<Unix time>` answers the
 staff messages of that conversation after `since` (default 0), as a JSON list of
 `{"recipient_id", "text", "timestamp"}`; a client polls it while its handoff is open
-(README, 「REST チャネルでの担当者のメッセージ」). Like the webhook, it trusts whoever
+(README, 「担当者の方へ」, 仕組み). Like the webhook, it trusts whoever
 knows the conversation id (docs/privacy.md).
 """
 

@@ -170,7 +170,7 @@ class Handoff:
     def finish(self, slots: Mapping[str, Any], channel: str, conversation_id: str,
                now: Optional[datetime] = None) -> Result:
         """Open the handoff ticket if the customer agreed, and say what happens next
-        (staff answer in this chat, or when and how they will be in touch: `_what_next`);
+        (staff answer in this chat, or when and how they will be in touch: `_when`);
         otherwise, or when it cannot be recorded, give the contact point."""
         contact = known_contact(slots)
         if slots.get(CONFIRM) is not True or contact is None:
@@ -189,22 +189,27 @@ class Handoff:
         except (SQLAlchemyError, InvalidRequest):
             return Result(self._with_contact("not_recorded"), {})
         receipt = self.wording["filed" if filed.code else "refiled"].format(reference=reference, code=code)
-        text = "\n".join([receipt, self._what_next(contact.masked(), now or datetime.now(timezone.utc))])
+        what_next = self._when(now or datetime.now(timezone.utc), "in_hours", "after_hours", "contact_later",
+                               contact=contact.masked())
+        text = "\n".join([receipt, what_next])
         return Result(Answer("handoff", text), {ACTIVE: True})
 
-    def _what_next(self, contact: str, now: datetime) -> str:
-        """Who answers, where and when, as deploy/live_chat.yml makes it true at `now`."""
+    def _when(self, now: datetime, in_hours: str, after_hours: str, unknown: str, **fields: str) -> str:
+        """The wording that is true at `now` under deploy/live_chat.yml: the key `in_hours`
+        (with {wait}: the expected wait, when configured), `after_hours` (with {hours} and
+        {opening}: the next opening), or `unknown` when the settings are unusable; each
+        formatted with `fields` too."""
         try:
             live = hours.settings()
             if live.is_open(now):
                 wait = live.expected_wait_minutes
-                return self.wording["in_hours"].format(
-                    contact=contact, wait=self.wording["expected_wait"].format(minutes=wait) if wait else "")
-            return self.wording["after_hours"].format(
-                contact=contact, hours=live.hours_text(), opening=hours.opening_text(live.next_opening(now)))
+                return self.wording[in_hours].format(
+                    wait=self.wording["expected_wait"].format(minutes=wait) if wait else "", **fields)
+            return self.wording[after_hours].format(
+                hours=live.hours_text(), opening=hours.opening_text(live.next_opening(now)), **fields)
         except hours.LiveChatConfigError:
             log.exception("live chat settings unusable: the customer is not told when staff answer")
-            return self.wording["contact_later"].format(contact=contact)
+            return self.wording[unknown].format(**fields)
 
     def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any],
                      now: Optional[datetime] = None) -> Result:
@@ -223,22 +228,13 @@ class Handoff:
         if taken:
             return Result(None, {})
         if reference:
-            return Result(Answer("handoff", self._waiting(reference, now or datetime.now(timezone.utc))), {})
+            waiting = self._when(now or datetime.now(timezone.utc), "waiting", "waiting_after_hours",
+                                 "waiting_unknown", reference=reference)
+            return Result(Answer("handoff", waiting), {})
         lines = [self.wording["released"]]
         if intent is not None and intent in self.answerer.topics:
             lines.append(self.answerer.answer(intent, entities).text)
         return Result(Answer("handoff", "\n".join(lines)), {ACTIVE: False})
-
-    def _waiting(self, reference: str, now: datetime) -> str:
-        try:
-            live = hours.settings()
-            if live.is_open(now):
-                return self.wording["waiting"].format(reference=reference)
-            opening = hours.opening_text(live.next_opening(now))
-            return self.wording["waiting_after_hours"].format(reference=reference, opening=opening)
-        except hours.LiveChatConfigError:
-            log.exception("live chat settings unusable: the waiting customer is not told when")
-            return self.wording["waiting_unknown"].format(reference=reference)
 
     def _with_contact(self, key: str) -> Answer:
         return Answer("handoff", "\n".join([self.wording[key], self.answerer.contact_block()]), ("11",))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from bot.intake.handoff import ACTIVE
+
 LIVE_CHAT = "live_chat"
-# The slot bot.dialogue.HandoffPolicy watches (domain.yml).
-ACTIVE_SLOT = "handoff_active"
 
 
 def staff_message(text: str, login: str, at: float) -> dict[str, Any]:
@@ -23,7 +23,8 @@ def staff_message(text: str, login: str, at: float) -> dict[str, Any]:
 
 def hand_back(text: str, login: str, at: float) -> list[dict[str, Any]]:
     """The bot answers again from the next message; `text` tells the customer so."""
-    return [{"event": "slot", "name": ACTIVE_SLOT, "value": False, "timestamp": at},
+    # The slot bot.dialogue.HandoffPolicy watches.
+    return [{"event": "slot", "name": ACTIVE, "value": False, "timestamp": at},
             staff_message(text, login, at)]
 
 
