@@ -439,7 +439,8 @@ class ActionHandoffNotice(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        result = _handoff().while_active(tracker.sender_id, intent, entities_of(tracker))
+        result = _handoff().while_active(tracker.sender_id, intent, entities_of(tracker),
+                                         text=tracker.latest_message.get("text") or "")
         if result.answer is not None:  # None: a staff member has the conversation
             send(dispatcher, result.answer)
         return [SlotSet(name, value) for name, value in result.updates.items()]

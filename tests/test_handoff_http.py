@@ -129,3 +129,17 @@ def test_whoever_sends_on_the_conversation_id_never_reads_a_contact_given_earlie
         assert "1234-5678" not in reply and "hanako@" not in reply, reply
     masked = "090-＊＊＊＊-5678 / h＊＊＊@example.jp"
     assert [masked in reply for reply in shown] == [True, True, False, True, True]
+
+
+@pytest.mark.parametrize("cancel", ["キャンセルしてください", "もういいです"])
+def test_a_customer_who_changes_their_mind_while_waiting_is_not_held(running_bot: RunningBot,
+                                                                       cancel: str) -> None:
+    sender = new_sender()
+    running_bot.reply_text(sender, "担当者と話したいです")
+    running_bot.click(sender, "はい")
+    assert receipt_of(running_bot.reply_text(sender, "090-4444-5555"))
+    withdrawn = running_bot.reply_text(sender, cancel)
+    assert "取次ぎを取り消しました" in withdrawn and "担当者に届いています" not in withdrawn
+    [ticket] = tickets_of(running_bot, sender)
+    assert ticket.status == Status.WITHDRAWN
+    assert "出典：セキュリティポリシー 2.(3)" in running_bot.reply_text(sender, "個人情報の利用目的を教えて")

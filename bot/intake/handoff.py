@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cases.db import CaseStore
 from bot.cases.handoffs import NewHandoff, open_handoff, open_handoff_for
 from bot.cases.statuses import Status
-from bot.cases.tickets import InvalidRequest, reissue_code
+from bot.cases.tickets import CUSTOMER_ACTOR, InvalidRequest, change_status, reissue_code
 from bot.intake import fields
 from bot.intake.form import (
     FAILURES,
@@ -212,21 +212,28 @@ class Handoff:
             return self.wording[unknown].format(**fields)
 
     def while_active(self, conversation_id: str, intent: Optional[str], entities: Mapping[str, Any],
-                     now: Optional[datetime] = None) -> Result:
-        """A customer message while the conversation is with staff: a notice of what
-        happens next until a staff member has taken the conversation in the console
+                     now: Optional[datetime] = None, text: str = "") -> Result:
+        """A customer message `text` while the conversation is with staff: a notice of
+        what happens next until a staff member has taken the conversation in the console
         (then nothing, `answer` None: the customer is talking to a person, who reads
-        this live), or, once staff have closed the handoff, the bot answers again."""
+        this live), or, once staff have closed the handoff, the bot answers again.
+        Until staff have taken it, a cancel in any wording (「やっぱりいいです」) withdraws
+        the handoff (取下げ) and the bot answers again: the customer is never held."""
         try:
             with self.store.unit_of_work() as session:
                 ticket = open_handoff_for(session, conversation_id)
                 reference = ticket.reference if ticket else None
                 taken = ticket is not None and ticket.status is Status.IN_PROGRESS and ticket.assignee_id is not None
+                withdrawn = ticket is not None and not taken and hear(text).act == Act.CANCEL
+                if ticket is not None and withdrawn:
+                    change_status(session, ticket, Status.WITHDRAWN, CUSTOMER_ACTOR)
         except SQLAlchemyError:
             # The database cannot say whether staff are done: stay out of their way.
             return Result(Answer("handoff", self.wording["waiting_unknown"].format(reference="-")), {})
         if taken:
             return Result(None, {})
+        if withdrawn:
+            return Result(Answer("handoff", self.wording["withdrawn"].format(reference=reference)), {ACTIVE: False})
         if reference:
             waiting = self._when(now or datetime.now(timezone.utc), "waiting", "waiting_after_hours",
                                  "waiting_unknown", reference=reference)
