@@ -302,11 +302,17 @@ def test_words_and_values_are_not_noise(text: str) -> None:
     assert noise_kind(text) is None
 
 
-@pytest.mark.parametrize("text", ["書式はどこでもらえる？", "でんわばんごうわ？", "じゃあ電話で聞く。番号は？",
-                                  "どこに連絡すればいいですか"])
+@pytest.mark.parametrize("text", ["でんわばんごうわ？", "じゃあ電話で聞く。番号は？", "どこに連絡すればいいですか"])
 def test_where_to_go_next_gets_the_contact_point_whatever_came_before(text: str) -> None:
     reply, answer = ask(text, "ask_request_procedure", Context("ask_request_procedure", ("5.(1)",)))
     assert reply.topic == "ask_contact" and "0428-32-1351" in answer and "safe@tcnnet.co.jp" in answer
+
+
+@pytest.mark.parametrize("text", ["書式はどこでもらえる？", "申請書の用紙ってどこでもらえるの"])
+def test_where_to_get_the_form_gets_the_procedure_and_the_contact_point_whatever_came_before(text: str) -> None:
+    reply, answer = ask(text, "ask_contact", Context("ask_purpose", ("2.(3)②",)))
+    assert reply.topic == "ask_request_procedure" and reply.clauses == ("5.(1)",)
+    assert "所定の書式" in answer and "記載されていません" in answer and "0428-32-1351" in answer
 
 
 def test_a_follow_up_about_another_topics_clause_is_answered_as_that_topic() -> None:

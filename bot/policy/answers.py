@@ -15,6 +15,7 @@ when asked for (`full=True`: 「もっと詳しく」「原文を見る」「全
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -209,13 +210,15 @@ class Answerer:
         text: str = "",
         full: bool = False,
         lead: str = "",
+        complaint: bool = False,
     ) -> Answer:
         """Answer `intent` about the message `text`.
 
         `entities` are from the latest message, `context` holds values
         remembered from earlier turns (used for follow-ups); `full` shows the
         whole text of the topic instead of the clause asked about; `lead` is a
-        first line said before everything (an apology, a reassurance).
+        first line said before everything (an apology, a reassurance);
+        `complaint` (an angry question) adds who takes complaints (11).
         """
         if intent == PROCEDURE and not full:
             intent = self._part_of_procedure(text)
@@ -227,6 +230,9 @@ class Answerer:
         else:
             render = self._special.get(intent, self._general)
             render(draft, topic, entities, context, text)
+        if complaint:
+            draft.say(self.topics[COMPLAIN]["intro"])
+            draft.cite(*self.topics[COMPLAIN]["cite"])
         draft.say(*topic.get("notes", []))
         if _ASKS_FORM.search(text):
             draft.say(self.wording["form_not_published"])
@@ -628,12 +634,14 @@ class Answerer:
             draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
         return self._finish(PROCEDURE, draft)
 
-    def complaint(self, entities: Entities, text: str, about: Optional[str] = None, lead: str = "") -> Answer:
+    def complaint(self, entities: Entities, text: str, about: Optional[str] = None, lead: str = "",
+                  where_asked: bool = False) -> Answer:
         """A complaint: `lead` (the apology), the right or the clause it is
         about (looked for in the scope of the topic `about` first), then who
-        takes complaints."""
+        takes complaints, with the contact point itself when `where_asked`
+        (「苦情はどこに言えばいいんだよ」)."""
         topic = self.topics[COMPLAIN]
-        draft = _Draft()
+        draft = _Draft(contact=where_asked)
         draft.say(lead)
         self._complain(draft, topic, entities, text, about)
         # An angry question stays a question of its topic (a follow-up such as
@@ -706,7 +714,9 @@ def _outermost(refs: Sequence[str]) -> list[str]:
 
 def _owners(policy: Policy, topics: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """Each node's topic: the one whose scope root is the node's closest
-    ancestor (or the node itself); among equals, the first in answers.yml."""
+    ancestor (or the node itself); among equals, the first in answers.yml.
+    A node above every scope (section 2, whose items four topics share) is the
+    topic of most of its items; among equals, the first item's."""
     owner: dict[str, tuple[int, str]] = {}
     for name, topic in topics.items():
         if not topic.get("claims_clauses", True):
@@ -716,7 +726,12 @@ def _owners(policy: Policy, topics: Mapping[str, Mapping[str, Any]]) -> dict[str
             for node in subtree(policy[root]):
                 if node.ref not in owner or owner[node.ref][0] < depth:
                     owner[node.ref] = (depth, name)
-    return {ref: name for ref, (_, name) in owner.items()}
+    owners = {ref: name for ref, (_, name) in owner.items()}
+    for node in policy.walk():
+        held = [owners[child.ref] for child in node.children if child.ref in owners]
+        if node.ref not in owners and held:
+            owners[node.ref] = Counter(held).most_common(1)[0][0]
+    return owners
 
 
 def _render_node(node: Node, depth: int = 0) -> str:

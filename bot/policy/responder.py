@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
-from bot.intake.hearing import REQUEST_INTENT, is_question
+from bot.intake.hearing import REQUEST_INTENT, files_now, is_question
 from bot.noise import FALLBACK_INTENT
 from bot.policy.answers import (
     COMPLAIN,
@@ -28,22 +28,29 @@ from bot.policy.answers import (
     Button,
     Entities,
 )
+from bot.policy.ranker import Ranked
 from bot.policy.tone import Tone, tone_of
 from bot.text import normalize
 
 # The intent of 「もっと詳しく」「原文を見せて」 and of the 「原文を見る」 button.
 MORE_DETAIL_INTENT = "ask_more_detail"
 CONTACT_TOPIC = "ask_contact"
+CONTACT_CLAUSE = "11"
 # Where to go next: where to get the form, whom to call (a short question on its own).
+_WHERE_FORM = re.compile(
+    r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)")
 _WHERE_TO_GO = re.compile(
-    r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)"
-    r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$"
+    _WHERE_FORM.pattern + r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$"
     r"|どこに(連絡|れんらく|電話|でんわ|問い合わせ|といあわせ|聞け|きけ|送れ|おくれ|言え|いえ)")
 # What an angry customer orders, as the request kind of 5.(1) that does it.
 _WANTED_KINDS = {
     "削除": re.compile(r"消せ|けせ|消して|けして|消しと|削除しろ|削除して"),
     "利用停止": re.compile(r"使うな|つかうな|やめろ|止めろ|送るな|送ってくるな|送ってくんな|来るな|くるな|くんな"),
 }
+# A request kind ordered (「利用停止しろ」「削除してくれ」), as the text after the kind.
+_ORDERED = r".{0,2}(しろ|せよ|して(くれ|ください|下さい|ほしい|欲しい|よ|$)|しとけ|しといて)"
+# Asking whether one may ask for something (「消してって頼めるんですか」「削除してもらえますか」).
+_ASKS_TO_ASK = re.compile(r"頼|たの[めむん]|お願い|おねがい|請求|申し?込|できる|できます|出来|もらえ|もらい|いただけ|頂け")
 # A follow-up is short: longer messages carry their own topic. A very short
 # message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
 FOLLOW_UP_MAX_CHARS = 30
@@ -147,15 +154,23 @@ class Responder:
         named = self.named_clause(message, context)
         if named is not None:
             return named
-        if _WHERE_TO_GO.search(normalize(message.text)):
+        if _WHERE_TO_GO.search(normalize(message.text)) and len(questions(message.text)) < 2:
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
-            # whatever the previous answer was about.
-            message = replace(message, intent=CONTACT_TOPIC)
+            # whatever the previous answer was about; the form's (5.(1)) in the
+            # procedure's words, that it is not published and who sends it. (Asked
+            # after another question, it is that message's second question: each
+            # gets its answer.)
+            where_form = _WHERE_FORM.search(normalize(message.text))
+            message = replace(message, intent=PROCEDURE if where_form else CONTACT_TOPIC)
         else:
             # A wish to stop something (stop_offer) or a follow-up of the previous answer.
             answered = self.follow_up(message, context)
             if answered is not None:
                 return answered
+        kinds = message.entities.get("request_kind") or []
+        if len(set(kinds)) == 1 and files_now(message.text) and not is_question(message.text):
+            # 「父の代わりに、父の個人情報の開示を請求したいです。」 asks nothing: it files.
+            return Reply((), REQUEST_INTENT, (), kinds[0], starts_request=True)
         if message.intent not in self.answerer.topics:
             # Only topics are answered here; anything else (a rule gone astray) is
             # met with the likely topics, never with silence.
@@ -242,7 +257,11 @@ class Responder:
         if in_thread is not None:
             return in_thread
         want = self.answerer.wanted(message.text)
-        if want is None:
+        if want is None or (want.about is None and self._sure_of_clause(message)
+                            and not _ASKS_TO_ASK.search(normalize(message.text))):
+            # 「保存期間すぎた情報はちゃんと消してくれるの？」 asks what the retention
+            # clause (12) says, not for a request: the NLU is sure and its words are
+            # there. 「期間前でも消してって頼めるんですか？」 asks for the request.
             return None
         if not is_question(message.text):
             # Not asking how, but telling what to do: the request that does it, started.
@@ -266,22 +285,30 @@ class Responder:
         """「５．（１）をかんたんに言うと？」「２．（４）の「３．に掲げる場合を除き」って何のこと？」:
         the clause the customer names by its number (one named inside 「」 first: what
         the quoted words refer to), summarised and cited, in the thread of the message's
-        topic when it covers the clause, else of the previous answer (which the customer
-        may be quoting), else of the clause's own topic; None when no clause of the
-        policy is named."""
+        topic when it covers the clause, else of the clause named outside the quotes
+        (whose words the customer is quoting), else of the previous answer (which the
+        customer may be quoting), else of the clause's own topic; None when no clause
+        of the policy is named."""
         folded = normalize(message.text)
         quoted = " ".join(_QUOTED.findall(folded))
+        outside = self._named_refs(_QUOTED.sub("", folded))
+        # The clause whose words are quoted is the thread: 「２．（４）の「３．に掲げる場合」」.
+        reading = self.answerer.topic_of(outside[0]) if quoted and outside else None
         for text in (quoted, folded):
-            refs = [ref for ref in map(_clause_ref, _CLAUSE_NUMBER.finditer(text)) if ref in self.answerer.policy]
+            refs = self._named_refs(text)
             if refs:
                 ref = refs[0]
                 covered = message.intent in self.answerer.topics and self.answerer.covers(message.intent, ref)
                 previous = context.topic if context.topic in self.answerer.topics else None
-                topic = message.intent if covered else previous or self.answerer.topic_of(ref)
+                topic = message.intent if covered else reading or previous or self.answerer.topic_of(ref)
                 if topic is None:
                     return None
                 return self._reply(self.answerer.clause(topic, ref, lead=self._lead(tone_of(message.text))))
         return None
+
+    def _named_refs(self, text: str) -> list[str]:
+        """The policy's refs of the clauses `text` names by number, in order."""
+        return [ref for ref in map(_clause_ref, _CLAUSE_NUMBER.finditer(text)) if ref in self.answerer.policy]
 
     def stop_in_thread(self, message: Message, context: Context) -> Optional[Reply]:
         """「それってやめてもらえる？」「DMはやめてほしいんだけど」 right after an answer
@@ -358,6 +385,13 @@ class Responder:
         return (topic is not None and message.confidence < GUESS_CONFIDENCE and not message.entities
                 and self.answerer.focus(topic, message.text) is None)
 
+    def _sure_of_clause(self, message: Message) -> bool:
+        """Whether the NLU is sure of a topic (other than the procedure) and the
+        message has words of one of that topic's clauses."""
+        topic = self.answerer.topics.get(message.intent)
+        return (topic is not None and message.intent != PROCEDURE and message.confidence >= SURE_CONFIDENCE
+                and self.answerer.focus(topic, message.text) is not None)
+
     def _sure_of_own_topic(self, message: Message, context: Context, ref: str) -> bool:
         """Whether the NLU is sure of a topic of its own, other than the previous one,
         that covers the clause `ref` the follow-up is about."""
@@ -386,7 +420,9 @@ class Responder:
         documents, not 5.(2)'s summary), and whether that other part came first (its
         answer then opens with `lead`, the tone's first line)."""
         ranker = self.answerer.ranker
-        best = [ranker.rank(part, limit=1) for part in parts]
+        # 「断られたら文句はどこに言えばいい？」 asks where to go: the contact point (11).
+        best = [[Ranked(CONTACT_CLAUSE, SECOND_QUESTION_MIN_SCORE)] if _WHERE_TO_GO.search(part)
+                else ranker.rank(part, limit=1) for part in parts]
         owners = [self.answerer.topic_of(ranked[0].ref) if ranked else None for ranked in best]
         main = 1 if owners[1] == intent and owners[0] != intent else 0
         other = 1 - main
@@ -416,13 +452,33 @@ class Responder:
         about. The complain intent goes on to the handoff form (it offers a
         person); an angry question gets the offer as a button."""
         entities = dict(message.entities)
-        if not entities.get("request_kind"):
-            entities["request_kind"] = [kind for kind, words in _WANTED_KINDS.items() if words.search(message.text)]
-        answer = self.answerer.complaint(entities, message.text, about=message.intent, lead=self.tone_lines["angry"])
+        named = entities.get("request_kind") or []
         if message.intent != COMPLAIN:
+            # An angry question about a topic names a request as what happened
+            # (「削除頼んだのに断られた」: a refusal), not as what to do now.
+            named = [kind for kind in named if re.search(re.escape(kind) + _ORDERED, message.text)]
+        entities["request_kind"] = named or [
+            kind for kind, words in _WANTED_KINDS.items() if words.search(message.text)]
+        about = self.complained_about(message)
+        if about in self.answerer.topics and not entities["request_kind"]:
+            # An angry question (「自分の情報を見るだけで金取るとか、ぼったくりかよ」):
+            # the apology, the topic's own answer, who takes complaints.
+            answer = self.answerer.answer(about, message.entities, {}, message.text, lead=self.tone_lines["angry"],
+                                          complaint=True)
+        else:
+            answer = self.answerer.complaint(entities, message.text, about=about, lead=self.tone_lines["angry"],
+                                             where_asked=bool(_WHERE_TO_GO.search(normalize(message.text))))
+        if message.intent != COMPLAIN or answer.topic != COMPLAIN:
             human = Button(self.answerer.wording["buttons"]["human"], HUMAN)
             answer = replace(answer, buttons=(human, *answer.buttons))
         return self._reply(answer)
+
+    @staticmethod
+    def complained_about(message: Message) -> Optional[str]:
+        """The topic an angry message asks about: its intent's, except for where to
+        complain (「苦情はどこに言えばいいんだよ」), which the complaint's own answer
+        tells; None for a complaint."""
+        return None if message.intent in (COMPLAIN, CONTACT_TOPIC) else message.intent
 
     @staticmethod
     def _reply(first: Answer, second: Optional[Answer] = None, request_kind: Optional[str] = None) -> Reply:
