@@ -235,7 +235,11 @@ def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker,
     if is_question(text):
         # 「でんわばんごうわ？」「息子が代わりに手続きをしても宜しいのでしょうか」「勧誘を
         # 止めるにはどうすれば？」: a question is answered (the request one button away).
-        question = replace(message_of(tracker), intent=PROCEDURE)
+        # Answered as the topic that the NLU's next intents and the clause ranker
+        # agree on (「電話番号を使う理由を教えてください」: the purposes), else the procedure.
+        ranked = [intent["name"] for intent in tracker.latest_message.get("intent_ranking", [])
+                  if intent["name"] != REQUEST_INTENT]
+        question = replace(message_of(tracker), intent=ANSWERER.agreed_topic(text, ranked[:3]) or PROCEDURE)
         return [*answer_with(dispatcher, RESPONDER.respond(question, context_of(tracker))),
                 FollowupAction("action_listen")]
     return None

@@ -302,7 +302,8 @@ def test_words_and_values_are_not_noise(text: str) -> None:
     assert noise_kind(text) is None
 
 
-@pytest.mark.parametrize("text", ["でんわばんごうわ？", "じゃあ電話で聞く。番号は？", "どこに連絡すればいいですか"])
+@pytest.mark.parametrize("text", ["書式はどこでもらえる？", "でんわばんごうわ？", "じゃあ電話で聞く。番号は？",
+                                  "どこに連絡すればいいですか"])
 def test_where_to_go_next_gets_the_contact_point_whatever_came_before(text: str) -> None:
     reply, answer = ask(text, "ask_request_procedure", Context("ask_request_procedure", ("5.(1)",)))
     assert reply.topic == "ask_contact" and "0428-32-1351" in answer and "safe@tcnnet.co.jp" in answer

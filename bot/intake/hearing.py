@@ -99,6 +99,10 @@ _NO = re.compile(r"(いいえ|いや|いえ|ううん|違います|ちがいま�
 # Words that say where a question asks (なんで, 何, どう, いくら ...).
 _INTERROGATIVES = {"なぜ", "何故", "なんで", "何で", "どうして", "何", "なに", "なん", "いつ", "どこ", "何処",
                    "どう", "如何", "いくら", "幾ら", "どれ", "どの", "どんな", "どちら", "誰", "だれ"}
+# 「…を教えてください」「…を知りたいです」: asking to be told, on compact text.
+_TELL_ME = re.compile(r"(教え|おしえ)て(ください|下さい|くれ(ませんか|る)?|ほしい(です)?|欲しい(です)?"
+                      r"|(もらえ|いただけ|頂け)(ます|ません)?か?)?(ね|よ|な)?$"
+                      r"|(知り|しり)たい(です|のですが|んですが)?$")
 _QUESTION_ENDINGS = {"か", "の", "かな", "かしら", "って"}
 # Phrases and words of someone who is not answering yet.
 _FILLER_WORDS = {"待つ", "まだ", "未だ", "ちょっと", "一寸", "少々", "少し", "しばらく", "暫く", "考える", "探す",
@@ -119,9 +123,10 @@ def _confident(intent: Optional[str], confidence: float, wanted: set[str], thres
 
 
 def is_question(text: str) -> bool:
-    """A question mark, an interrogative word, or a question ending (か, の, 「…の場合は」)."""
+    """A question mark, an interrogative word, a question ending (か, の, 「…の場合は」),
+    or a request to be told (「…理由を教えてください」)."""
     normalized = normalize(text)
-    if "?" in normalized or "？" in normalized:
+    if "?" in normalized or "？" in normalized or _TELL_ME.search(compact(normalized)):
         return True
     tokens = [m for m in morphemes(normalized) if m.part_of_speech()[0] not in ("補助記号", "空白")]
     if any(m.surface() in _INTERROGATIVES or m.normalized_form() in _INTERROGATIVES for m in tokens):

@@ -70,13 +70,7 @@ class ClauseIntentClassifier(PlainComponent):
             entry[INTENT_NAME_KEY]: entry[PREDICTED_CONFIDENCE_KEY]
             for entry in ranking if entry[INTENT_NAME_KEY] != FALLBACK_INTENT
         }
-        clause_topics = {
-            self.answerer.topic_of(ranked.ref)
-            for ranked in self.answerer.ranker.rank(text, limit=CLAUSE_CANDIDATES)
-            if ranked.score >= MIN_CLAUSE_SCORE
-        }
         # DIET's order decides among the topics the clauses confirm.
-        for topic, confidence in list(candidates.items())[:DIET_CANDIDATES]:
-            if topic in clause_topics:
-                return {INTENT_NAME_KEY: topic, PREDICTED_CONFIDENCE_KEY: confidence}
-        return None
+        topic = self.answerer.agreed_topic(text, list(candidates)[:DIET_CANDIDATES], CLAUSE_CANDIDATES,
+                                           MIN_CLAUSE_SCORE)
+        return None if topic is None else {INTENT_NAME_KEY: topic, PREDICTED_CONFIDENCE_KEY: candidates[topic]}

@@ -161,6 +161,15 @@ class Answerer:
         """The topic whose scope holds `ref` most closely (None outside every scope)."""
         return self._owner.get(ref)
 
+    def agreed_topic(self, text: str, intents: Sequence[str], clauses: int = 3, min_score: float = 2.0
+                     ) -> Optional[str]:
+        """The first of `intents` (the NLU's, best first) that is the topic of one of
+        the ranker's `clauses` best clauses for `text` scoring at least `min_score`
+        (BM25): two independent signals agree. None when none is."""
+        topics = {self.topic_of(ranked.ref) for ranked in self.ranker.rank(text, limit=clauses)
+                  if ranked.score >= min_score}
+        return next((intent for intent in intents if intent in topics), None)
+
     def shared_clauses(self, intent: str, other: str) -> list[str]:
         """The outermost refs that lie in the scopes of both topics (4.(3) is in
         ask_security's 4 and in ask_outsourcing's own scope), in document order;
@@ -211,6 +220,7 @@ class Answerer:
         full: bool = False,
         lead: str = "",
         complaint: bool = False,
+        contact: bool = False,
     ) -> Answer:
         """Answer `intent` about the message `text`.
 
@@ -218,12 +228,17 @@ class Answerer:
         remembered from earlier turns (used for follow-ups); `full` shows the
         whole text of the topic instead of the clause asked about; `lead` is a
         first line said before everything (an apology, a reassurance);
-        `complaint` (an angry question) adds who takes complaints (11).
+        `complaint` (an angry question) adds who takes complaints (11);
+        `contact` the contact point (asked where to go).
         """
         if intent == PROCEDURE and not full:
             intent = self._part_of_procedure(text)
+        elif intent == PROCEDURE:
+            # The whole procedure is its steps (section 5 quotes nothing of its own).
+            return self.procedure_steps([*entities.get("request_kind", []), *context.get("request_kind", [])],
+                                        lead)
         topic = self.topics[intent]
-        draft = _Draft(contact=bool(topic.get("contact")))
+        draft = _Draft(contact=contact or bool(topic.get("contact")))
         draft.say(lead)
         if full:
             self._whole(draft, topic)
@@ -600,11 +615,12 @@ class Answerer:
             draft.buttons.append(Button(self.wording["buttons"]["file_request"], FILE_REQUEST))
         draft.full_text = True
 
-    def procedure_steps(self, kinds: Sequence[str]) -> Answer:
+    def procedure_steps(self, kinds: Sequence[str], lead: str = "") -> Answer:
         """Every step of a request (form, documents, fee, checks, refusal,
-        result): the detail behind the short procedure answer."""
+        result): the detail behind the short procedure answer, after `lead`."""
         topic = self.topics[PROCEDURE]
         draft = _Draft(contact=True)
+        draft.say(lead)
         request = self.policy["5.(1)"]
         known = [kind for kind in kinds if kind in request.facts["request_kinds"]]
         draft.say(topic["kind"].format(kind="・".join(known)) if known else topic["intro"])

@@ -36,6 +36,11 @@ from bot.text import normalize
 MORE_DETAIL_INTENT = "ask_more_detail"
 CONTACT_TOPIC = "ask_contact"
 CONTACT_CLAUSE = "11"
+DEFINITION_TOPIC = "ask_definition"
+# 「…も個人情報ですか？」「…でも個人情報になるんですか」: whether something counts as personal data.
+_IS_IT_PERSONAL_DATA = re.compile(
+    r"(個人情報|こじんじょうほう)(なん|なの|です|でしょう|になる|になり|に入|にはい|に含ま|にふくま|にあた|に当た|扱い|あつかい)"
+    r"[^。]{0,8}[?？]|(個人情報|こじんじょうほう)(ですか|でしょうか|になりますか|に入りますか|にあたりますか|に当たりますか)$")
 # Where to go next: where to get the form, whom to call (a short question on its own).
 _WHERE_FORM = re.compile(
     r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)")
@@ -65,6 +70,8 @@ GUESS_CONFIDENCE = 0.5
 # The second question of a message is answered when its best clause scores
 # at least this much (BM25): one distinctive word in common with the clause.
 SECOND_QUESTION_MIN_SCORE = 2.0
+# How many of the best clauses tell whether 「全部まとめて」 asks for a whole section.
+WHOLE_SECTION_CLAUSES = 3
 # Entities that a topic's own answer uses: 「訂正でもかかる？」 after the fee
 # answer is about the fee of 訂正, not a new question.
 _TOPIC_ENTITIES = {
@@ -154,15 +161,24 @@ class Responder:
         named = self.named_clause(message, context)
         if named is not None:
             return named
-        if _WHERE_TO_GO.search(normalize(message.text)) and len(questions(message.text)) < 2:
+        folded = normalize(message.text)
+        one_question = len(questions(message.text)) < 2
+        where_to_go = bool(_WHERE_TO_GO.search(folded)) and one_question
+        if where_to_go and not self._sure_of_clause(message):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
-            # whatever the previous answer was about; the form's (5.(1)) in the
-            # procedure's words, that it is not published and who sends it. (Asked
-            # after another question, it is that message's second question: each
-            # gets its answer.)
-            where_form = _WHERE_FORM.search(normalize(message.text))
+            # whatever the previous answer was about. Where to get the form, asked
+            # out of the procedure's thread, gets the procedure's words (5.(1)):
+            # the form is not published, and who sends it. (Asked after another
+            # question, it is that message's second question: each gets its answer.)
+            # A topic the NLU is sure of, with its clause's words, answers itself
+            # with the contact point: 「ポリシーの最新版を郵送で請求したいんですけど、
+            # どこに送ればいいですか」 gets 9.
+            where_form = _WHERE_FORM.search(folded) and context.topic != PROCEDURE
             message = replace(message, intent=PROCEDURE if where_form else CONTACT_TOPIC)
-        else:
+        elif _IS_IT_PERSONAL_DATA.search(folded) and one_question:
+            # 「口座番号と名義も個人情報ですか？」 asks what 1. counts, whatever else it names.
+            message = replace(message, intent=DEFINITION_TOPIC)
+        elif not where_to_go:
             # A wish to stop something (stop_offer) or a follow-up of the previous answer.
             answered = self.follow_up(message, context)
             if answered is not None:
@@ -190,12 +206,16 @@ class Responder:
         if len(parts) == 2:
             text, second, second_first = self._split(intent, parts, message.entities, lead)
         full = bool(_EVERYTHING.search(normalize(message.text)))
+        section = self._whole_section(text) if full and second is None else None
+        if section is not None:
+            return self._reply(self.answerer.clause(self.answerer.topic_of(section), section, lead=lead))
         if second is not None and second_first:
             # The other question came first in the message: its answer comes first too.
             later = self.answerer.answer(intent, message.entities, remembered, text, full=full,
                                          lead=self.answerer.wording["second_question"])
             return self._reply(second, later)
-        first = self.answerer.answer(intent, message.entities, remembered, text, full=full, lead=lead)
+        first = self.answerer.answer(intent, message.entities, remembered, text, full=full, lead=lead,
+                                     contact=where_to_go)
         return self._reply(first, second)
 
     # -- follow-ups ---------------------------------------------------------
@@ -410,6 +430,18 @@ class Responder:
             kinds = [context.request_kind] if context.request_kind else []
             return self._reply(self.answerer.procedure_steps(kinds))
         return self._reply(self.answerer.full_text(context.topic, context.clauses))
+
+    def _whole_section(self, text: str) -> Optional[str]:
+        """The section 「全部まとめて教えて」 asks for, when the best clauses for `text`
+        are items of one section that belong to several topics (「必要書類や手数料も
+        含めてまとめて教えて」: 5.(2), 5.(3), 5.(1) are items of section 5), else None."""
+        refs = [ranked.ref for ranked in self.answerer.ranker.rank(text, limit=WHOLE_SECTION_CLAUSES)
+                if ranked.score >= SECOND_QUESTION_MIN_SCORE]
+        sections = {ref.split(".")[0] for ref in refs}
+        owners = {self.answerer.topic_of(ref) for ref in refs}
+        if len(sections) == 1 and len(owners) > 1 and self.answerer.topic_of(next(iter(sections))) in self.answerer.topics:
+            return sections.pop()
+        return None
 
     # -- two questions --------------------------------------------------------
 
