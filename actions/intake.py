@@ -245,6 +245,12 @@ def _answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker,
     return None
 
 
+def _named_kind(tracker: Tracker) -> Optional[str]:
+    """The request kind the latest message names (entity or words), if any."""
+    text = tracker.latest_message.get("text") or ""
+    return fields.parse_kind(text, _form().kinds, entities_of(tracker).get("request_kind", []))
+
+
 def _wanted_kind(tracker: Tracker, offer: Optional[Reply]) -> Optional[str]:
     """The kind that stops what the message asks to stop (「もう案内とかいらないから、
     俺の情報使うのやめて」: 利用停止), or the kind `offer` (stop_in_thread's) offered."""
@@ -378,9 +384,8 @@ class ActionFinishStatusLookup(Action):
         if outcome == s.OUTCOME_REQUEST:
             # 「開示を請求したい」 during the lookup: the lookup ends and the request starts.
             dispatcher.utter_message(text=WORDING["status"]["to_request"])
-            text = tracker.latest_message.get("text") or ""
-            kind = fields.parse_kind(text, _form().kinds, entities_of(tracker).get("request_kind", []))
-            return _reset(s.ALL_SLOTS) + start_intake_events(dispatcher, kind) + [FollowupAction("intake_form")]
+            return (_reset(s.ALL_SLOTS) + start_intake_events(dispatcher, _named_kind(tracker))
+                    + [FollowupAction("intake_form")])
         if outcome == s.OUTCOME_LOST:
             send(dispatcher, _lookup().lost())
         elif outcome == s.OUTCOME_CANCELLED or not (reference and code):
@@ -425,6 +430,11 @@ class ActionFinishHandoff(Action):
         return "action_finish_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot(h.OUTCOME) == h.OUTCOME_REQUEST:
+            # 「担当者じゃなくて削除の申し込みをしたい」: no handoff; that request starts.
+            dispatcher.utter_message(text=WORDING["handoff"]["to_request"])
+            return (_reset(h.ALL_SLOTS) + start_intake_events(dispatcher, _named_kind(tracker))
+                    + [FollowupAction("intake_form")])
         result = _handoff().finish(tracker.current_slot_values(), tracker.get_latest_input_channel() or "",
                                    tracker.sender_id)
         assert result.answer is not None  # finish always says what happened

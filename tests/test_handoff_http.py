@@ -87,6 +87,19 @@ def test_declining_the_handoff_gives_the_contact_point_and_stores_nothing(runnin
     assert "出典" in running_bot.reply_text(sender, "個人情報とは何ですか")
 
 
+@pytest.mark.parametrize("step", ["confirmation", "contact"])
+def test_asking_to_file_a_request_instead_of_a_person_starts_that_request(running_bot: RunningBot,
+                                                                          step: str) -> None:
+    sender = new_sender()
+    running_bot.reply_text(sender, "人と話したい")
+    if step == "contact":
+        assert "電話番号またはメールアドレス" in running_bot.click(sender, "はい")
+    reply = running_bot.reply_text(sender, "担当者じゃなくて削除の申し込みをしたい")
+    # not asked the handoff's question again: the request form asks its first question, of 削除
+    assert "ご請求をお伺いします" in reply and "「削除」" in reply, reply
+    assert tickets_of(running_bot, sender) == []
+
+
 def test_two_failures_in_a_row_lead_to_a_handoff(running_bot: RunningBot) -> None:
     sender = new_sender()
     running_bot.say(sender, NOT_UNDERSTOOD)

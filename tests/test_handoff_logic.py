@@ -58,3 +58,20 @@ def test_a_question_the_policy_does_not_answer_is_said_so_then_asked_again() -> 
     assert step.updates == {h.CONFIRM: None}  # not counted as an unusable answer
     answer, again = step.replies
     assert "お答えできません" in answer.text and "担当者" in answer.text and "よろしいですか" in again.text
+
+
+def test_a_request_to_file_instead_ends_the_handoff_at_either_step() -> None:
+    for slot in (h.CONFIRM, h.CONTACT):
+        for text in ("担当者じゃなくて削除の申し込みをしたい", "やっぱり人じゃなくていいので、開示を請求したいです",
+                     "オペレーターはいいです。利用停止を申し込みます"):
+            step = HANDOFF.validate(turn(slot, text, "ask_human"))
+            assert step.updates == {REQUESTED_SLOT: None, h.OUTCOME: h.OUTCOME_REQUEST}, (slot, text)
+
+
+def test_a_question_about_a_request_or_one_filed_before_does_not_end_the_handoff() -> None:
+    # asked about, not filed: answered, and the same step asked again
+    asked = HANDOFF.validate(turn(h.CONTACT, "削除を申し込むには何が必要ですか", "ask_documents"))
+    assert h.OUTCOME not in asked.updates
+    # a request filed before: the person is what the customer is after
+    assert HANDOFF.validate(turn(h.CONFIRM, "削除を申し込んだのに返事がないので話したい", "ask_human")).updates == {
+        h.CONFIRM: True}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS
 from bot.intake import fields
+from bot.intake.hearing import declines_human, is_question, wants_human
 from bot.intake.status import parse_code, parse_reference
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=1)
@@ -203,3 +204,20 @@ def test_reference_anywhere_in_a_message(typed: str, reference: str | None) -> N
 )
 def test_verification_code(typed: str, code: str | None) -> None:
     assert parse_code(typed) == code
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("担当者と話したい", True), ("人間に代わってください", True),
+    ("担当者じゃなくて削除の申し込みをしたい", False), ("オペレーターはいいです、自分でやります", False),
+    ("人と話すのは結構です", False),
+])
+def test_a_person_declined_is_not_a_person_asked_for(text: str, wanted: bool) -> None:
+    assert wants_human(text) is wanted and declines_human(text) is not wanted
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("電話番号を使う理由を教えてください。", True), ("教えていただけますか", True), ("利用目的を知りたいです", True),
+    ("メールアドレスを教えておきます", False), ("住所を教えます", False),
+])
+def test_asking_to_be_told_is_a_question(text: str, question: bool) -> None:
+    assert is_question(text) is question

@@ -17,7 +17,7 @@ import regex
 from email_validator import EmailNotValidError, validate_email
 
 from bot.intake.echo import masked_contact
-from bot.intake.hearing import is_filler, is_question
+from bot.intake.hearing import INTENT_CONFIDENCE, REQUEST_INTENT, Act, compact, hear, is_filler, is_question
 from bot.personal_data import EMAIL
 from bot.policy.lemmas import lemmas
 from bot.sudachi import morphemes
@@ -323,6 +323,27 @@ def parse_kind(text: str, kinds: Sequence[str], entity_values: Sequence[str] = (
         if value in kinds and value not in unwanted:
             return value
     return _first_mentioned(text, {kind: (kind,) for kind in kinds if kind not in unwanted})
+
+
+# Wishing to file (「開示を請求したい」「削除してほしい」), and words about a request filed before.
+_WISH = re.compile(r"したい|して(ほし|欲し)い|してください|希望|お願い|申し?込|手続|請求(します|する)")
+_EARLIER = re.compile(r"した(?!い)|しました|んだ|済み|状況|進捗|進み具合|どうなっ|まだ|届い|返事|返信|結果")
+
+
+def wants_new_request(text: str, kinds: Sequence[str], entity_kinds: Sequence[str] = (),
+                      intent: Optional[str] = None, confidence: float = 0.0) -> bool:
+    """「開示を請求したい」「削除してほしい」「請求を申し込みたい」 while another form is
+    asked: a request to file (one of `kinds`, from the text or the NLU's
+    `entity_kinds`; or the request intent, `confidence` 0..1, with a wish), not an
+    answer. A question, or words about one filed before (「開示を請求したのですが」
+    「削除の進捗」), are not."""
+    said = compact(text)
+    if is_question(text) or _EARLIER.search(said):
+        return False
+    kind = parse_kind(text, kinds, entity_kinds)
+    if kind is not None:
+        return hear(text, intent, confidence, named_kind=kind).act == Act.KIND
+    return intent == REQUEST_INTENT and confidence >= INTENT_CONFIDENCE and bool(_WISH.search(said))
 
 
 _REQUESTER_WORDS = {

@@ -60,6 +60,8 @@ ASKED = (CONFIRM, CONTACT)
 ALL_SLOTS = (*ASKED, REASON, SUMMARY, OUTCOME, SUBMISSION, FAILURES)
 # Set only when the form ends early; a completed form is a confirmed handoff.
 OUTCOME_DECLINED = "declined"
+# 「担当者じゃなくて削除の申し込みをしたい」: the form ends and that request starts.
+OUTCOME_REQUEST = "request"
 
 # Which intent leads to which reason (the third reason comes from the fallback).
 REASON_BY_INTENT = {"ask_human": "ask_human", "complain": "complaint"}
@@ -93,6 +95,7 @@ class Handoff:
         self.answerer = answerer
         self.all_wording = wording
         self.wording = wording["handoff"]
+        self.kinds: list[str] = answerer.policy.fact("5.(1)", "request_kinds")
 
     # -- the form -------------------------------------------------------------
 
@@ -119,13 +122,18 @@ class Handoff:
         a question the policy answers is answered and the step asked again; a yes
         (or a request for a person) sets the confirmation; a phone or e-mail sets
         the contact and keeps it in `known_phone`/`known_email`. Filler
-        (「ちょっと待って」) and thanks get a gentle re-ask, thanks not counted;
+        (「ちょっと待って」) and thanks get a gentle re-ask, thanks not counted; a
+        request to file instead (「担当者じゃなくて削除の申し込みをしたい」) ends the
+        form (`handoff_outcome` request: action_finish_handoff starts it);
         anything else clears the slot and re-asks with a hint. Each counted re-ask
         adds one to `intake_failures`; from the MAX_FAILURES-th on, the re-ask adds
         the contact point. Unless the form ends, `updates` has the asked slot."""
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
+        if fields.wants_new_request(turn.text, self.kinds, turn.entities.get("request_kind", []), turn.intent,
+                                    turn.confidence):
+            return self._end(OUTCOME_REQUEST)
         if heard.act == Act.QUESTION and bare_yes_or_no(turn.text) is None:
             # 「何時から電話できますか」 while asked yes or no: answered, then asked again;
             # 「それって海外の会社もあるの？」, which the policy does not answer: said so

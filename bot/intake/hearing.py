@@ -63,6 +63,10 @@ class Heard:
 
 _PUNCTUATION = re.compile(r"[\s。、，,.．!！?？…〜~「」『』（）()]+")
 _HUMAN_WHO = re.compile(r"担当|人間|オペレー[タ]|スタッフ|係の?(人|方)|係員|有人|人と|ひとと|生身|窓口の(人|方)")
+# A person named and declined, on compact text: 「担当者じゃなくて」「オペレーターはいいです」.
+_HUMAN_DECLINED = re.compile(
+    r"(担当者?|人間|オペレーター?|スタッフ|係の?(人|方)|係員|有人(対応)?|人)(さん|の方)?(と話す|に代わる|につなぐ)?(の)?(は)?"
+    r"(じゃなくて|じゃなく|ではなくて|ではなく|でなくて|でなく|じゃない|ではない|はいい|いい(です|から)|結構|いらな|要らな|不要)")
 _HUMAN_WANT = re.compile(r"話|はな(し|す)|つな|繋|代わ|替わ|かわ|お願い|呼|相談|したい|ください|下さい|連絡")
 _LOST_WHAT = re.compile(r"受付番号|受付の番号|確認コード|コード|PR|(?<!客様)(?<!客さま)(?<!顧客)(?<!電話)(?<!会員)番号",
                         re.IGNORECASE)
@@ -176,9 +180,16 @@ def wants_restart(text: str, free_text: bool = False) -> bool:
 
 def wants_human(text: str) -> bool:
     """A person is asked for in words: who (担当者, オペレーター, 人間…) and a wish
-    (話したい, つないで, お願い…) both in the message (「担当者と話したい」)."""
+    (話したい, つないで, お願い…) both in the message (「担当者と話したい」), and
+    not declined (「担当者じゃなくて削除の申し込みをしたい」)."""
     said = compact(text)
-    return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said))
+    return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said)) and not declines_human(text)
+
+
+def declines_human(text: str) -> bool:
+    """「担当者じゃなくて…」「人間はいいです」: a person is named as not wanted."""
+    return _HUMAN_DECLINED.search(compact(text)) is not None
+
 
 
 # Saying one is filing, not only asking: 「申し込みます」「申請したい」「請求します」.
@@ -240,7 +251,8 @@ def hear(text: str, intent: Optional[str] = None, confidence: float = 0.0, *, na
     details), which may name a kind, or sound like a complaint or a status, without
     meaning a switch: there only explicit words count, not the classifier's intent."""
     intent = None if free_text and intent not in ("cancel", "affirm", "deny") else intent
-    if _confident(intent, confidence, {"ask_human", "complain"}, INTENT_CONFIDENCE) or wants_human(text):
+    if (_confident(intent, confidence, {"ask_human", "complain"}, INTENT_CONFIDENCE) and not declines_human(text)) \
+            or wants_human(text):
         return Heard(Act.HUMAN)
     if lost_credentials(text):
         return Heard(Act.LOST)

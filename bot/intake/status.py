@@ -41,7 +41,7 @@ from bot.intake.form import (
     policy_answer,
     with_way_out,
 )
-from bot.intake.hearing import INTENT_CONFIDENCE, REQUEST_INTENT, Act, Heard, compact, hear, is_question
+from bot.intake.hearing import Act, Heard, compact, hear
 from bot.policy.answers import Answer, Answerer, Button
 from bot.text import normalize
 
@@ -65,8 +65,6 @@ _SEPARATORS = re.compile(r"[\s-]")
 _ABOUT_CREDENTIALS = re.compile(r"受付番号|受付の番号|確認コード|コード|番号|PR", re.IGNORECASE)
 # A wish for a request (「請求を申し込みたい」), and words of one made earlier, whose
 # status is what the customer is after (「開示を請求したのですが」「削除の進捗」).
-_WISH = re.compile(r"したい|して(ほし|欲し)い|してください|希望|お願い|申し?込|手続|請求(します|する)")
-_EARLIER = re.compile(r"した(?!い)|しました|んだ|済み|状況|進捗|進み具合|どうなっ|まだ|届い|返事|返信|結果")
 
 
 def _unified(text: str) -> str:
@@ -133,22 +131,10 @@ class StatusLookup:
         updates = self._read(turn)
         if updates:
             return Step({**updates, FAILURES: 0})
-        if self.wants_new_request(turn):
+        if fields.wants_new_request(turn.text, self.kinds, turn.entities.get("request_kind", []), turn.intent,
+                             turn.confidence):
             return self._end(OUTCOME_REQUEST)
         return self._not_a_value(turn, heard)
-
-    def wants_new_request(self, turn: Turn) -> bool:
-        """「開示を請求したい」「削除してほしい」「請求を申し込みたい」: a request to file,
-        not a value; a question, or words about one filed before (「開示を請求したの
-        ですが」「削除の進捗」), are not (the lookup is what they are after)."""
-        said = compact(turn.text)
-        if is_question(turn.text) or _EARLIER.search(said):
-            return False
-        kind = fields.parse_kind(turn.text, self.kinds, turn.entities.get("request_kind", []))
-        if kind is not None:
-            return hear(turn.text, turn.intent, turn.confidence, named_kind=kind).act == Act.KIND
-        return (turn.intent == REQUEST_INTENT and turn.confidence >= INTENT_CONFIDENCE
-                and bool(_WISH.search(said)))
 
     def _way_out(self, heard: Heard) -> Step:
         return self._end({Act.HUMAN: OUTCOME_HANDOFF, Act.LOST: OUTCOME_LOST}.get(heard.act, OUTCOME_CANCELLED))

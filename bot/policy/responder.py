@@ -40,12 +40,14 @@ DEFINITION_TOPIC = "ask_definition"
 # 「…も個人情報ですか？」「…でも個人情報になるんですか」: whether something counts as personal data.
 _IS_IT_PERSONAL_DATA = re.compile(
     r"(個人情報|こじんじょうほう)(なん|なの|です|でしょう|になる|になり|に入|にはい|に含ま|にふくま|にあた|に当た|扱い|あつかい)"
-    r"[^。]{0,8}[?？]|(個人情報|こじんじょうほう)(ですか|でしょうか|になりますか|に入りますか|にあたりますか|に当たりますか)$")
+    r"[^。]{0,8}([?？]|か$|の$)")
 # Where to go next: where to get the form, whom to call (a short question on its own).
 _WHERE_FORM = re.compile(
     r"(書式|様式|用紙|申請書|しょしき)(は|って|を)?(どこ|どう|どうやって)(で|から)?(もら|入手|手に入|とれ|取れ|取り寄せ)")
 _WHERE_TO_GO = re.compile(
-    _WHERE_FORM.pattern + r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)(は|わ)[?？]?$"
+    _WHERE_FORM.pattern
+    + r"|^(じゃあ|では|なら)?.{0,8}(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|窓口|まどぐち)"
+    r"(は|わ)[?？]?$"
     r"|どこに(連絡|れんらく|電話|でんわ|問い合わせ|といあわせ|聞け|きけ|送れ|おくれ|言え|いえ)")
 # What an angry customer orders, as the request kind of 5.(1) that does it.
 _WANTED_KINDS = {
@@ -55,7 +57,8 @@ _WANTED_KINDS = {
 # A request kind ordered (「利用停止しろ」「削除してくれ」), as the text after the kind.
 _ORDERED = r".{0,2}(しろ|せよ|して(くれ|ください|下さい|ほしい|欲しい|よ|$)|しとけ|しといて)"
 # Asking whether one may ask for something (「消してって頼めるんですか」「削除してもらえますか」).
-_ASKS_TO_ASK = re.compile(r"頼|たの[めむん]|お願い|おねがい|請求|申し?込|できる|できます|出来|もらえ|もらい|いただけ|頂け")
+_ASKS_TO_ASK = re.compile(
+    r"頼|たの[めむん]|お願い|おねがい|請求|申し?込|できる|できます|出来|もらえ|もらい|いただけ|頂け")
 # A follow-up is short: longer messages carry their own topic. A very short
 # message (「訂正でもかかる？」) leans on the previous answer whatever its shape.
 FOLLOW_UP_MAX_CHARS = 30
@@ -206,9 +209,9 @@ class Responder:
         if len(parts) == 2:
             text, second, second_first = self._split(intent, parts, message.entities, lead)
         full = bool(_EVERYTHING.search(normalize(message.text)))
-        section = self._whole_section(text) if full and second is None else None
-        if section is not None:
-            return self._reply(self.answerer.clause(self.answerer.topic_of(section), section, lead=lead))
+        whole = self._whole_section(text) if full and second is None else None
+        if whole is not None:
+            return self._reply(self.answerer.clause(*whole, lead=lead))
         if second is not None and second_first:
             # The other question came first in the message: its answer comes first too.
             later = self.answerer.answer(intent, message.entities, remembered, text, full=full,
@@ -431,17 +434,20 @@ class Responder:
             return self._reply(self.answerer.procedure_steps(kinds))
         return self._reply(self.answerer.full_text(context.topic, context.clauses))
 
-    def _whole_section(self, text: str) -> Optional[str]:
-        """The section 「全部まとめて教えて」 asks for, when the best clauses for `text`
-        are items of one section that belong to several topics (「必要書類や手数料も
-        含めてまとめて教えて」: 5.(2), 5.(3), 5.(1) are items of section 5), else None."""
+    def _whole_section(self, text: str) -> Optional[tuple[str, str]]:
+        """The topic and the section 「全部まとめて教えて」 asks for, when the best
+        clauses for `text` are items of one section that belong to several topics
+        (「必要書類や手数料も含めてまとめて教えて」: 5.(2), 5.(3), 5.(1) are items of
+        section 5), else None."""
         refs = [ranked.ref for ranked in self.answerer.ranker.rank(text, limit=WHOLE_SECTION_CLAUSES)
                 if ranked.score >= SECOND_QUESTION_MIN_SCORE]
         sections = {ref.split(".")[0] for ref in refs}
         owners = {self.answerer.topic_of(ref) for ref in refs}
-        if len(sections) == 1 and len(owners) > 1 and self.answerer.topic_of(next(iter(sections))) in self.answerer.topics:
-            return sections.pop()
-        return None
+        section = sections.pop() if len(sections) == 1 else None
+        topic = self.answerer.topic_of(section) if section is not None and len(owners) > 1 else None
+        if topic is None or section is None or topic not in self.answerer.topics:
+            return None
+        return topic, section
 
     # -- two questions --------------------------------------------------------
 
@@ -492,7 +498,7 @@ class Responder:
         entities["request_kind"] = named or [
             kind for kind, words in _WANTED_KINDS.items() if words.search(message.text)]
         about = self.complained_about(message)
-        if about in self.answerer.topics and not entities["request_kind"]:
+        if about is not None and about in self.answerer.topics and not entities["request_kind"]:
             # An angry question (「自分の情報を見るだけで金取るとか、ぼったくりかよ」):
             # the apology, the topic's own answer, who takes complaints.
             answer = self.answerer.answer(about, message.entities, {}, message.text, lead=self.tone_lines["angry"],
