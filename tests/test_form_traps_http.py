@@ -271,6 +271,21 @@ def test_commands_typed_as_text_are_never_stored(running_bot: RunningBot) -> Non
     assert (ticket.kind, ticket.customer_number, ticket.details) == ("開示", None, "登録されている住所")
 
 
+def test_a_button_of_an_earlier_answer_clicked_mid_form_is_answered_never_stored(running_bot: RunningBot) -> None:
+    sender = new_sender()
+    to_name_step(running_bot, sender)
+    # 「お問い合わせ窓口」 under the answer given before the form started
+    reply = running_bot.reply_text(sender, "/ask_contact")
+    assert "0428-32-1351" in reply and NAME_ASKED in reply, reply
+    reply = running_bot.reply_text(sender, "/ask_fee")
+    assert "手数料" in reply and NAME_ASKED in reply, reply
+    summary = from_name_to_summary(running_bot, sender)
+    assert "・お名前：多摩 花子" in summary and "ask_" not in summary
+    assert confirm(running_bot, sender)
+    [ticket] = tickets_of(running_bot, sender)
+    assert ticket.name == "多摩 花子"
+
+
 def test_a_typed_way_out_command_still_works(running_bot: RunningBot) -> None:
     sender = new_sender()
     to_name_step(running_bot, sender)

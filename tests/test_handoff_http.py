@@ -144,7 +144,8 @@ def test_whoever_sends_on_the_conversation_id_never_reads_a_contact_given_earlie
     assert [masked in reply for reply in shown] == [True, True, False, True, True]
 
 
-@pytest.mark.parametrize("cancel", ["キャンセルしてください", "もういいです"])
+@pytest.mark.parametrize("cancel", ["キャンセルしてください", "もういいです", "やっぱりいいです",
+                                    "取次ぎはやめてください", "担当者はもういいです", "つながなくて大丈夫です"])
 def test_a_customer_who_changes_their_mind_while_waiting_is_not_held(running_bot: RunningBot,
                                                                        cancel: str) -> None:
     sender = new_sender()

@@ -75,3 +75,12 @@ def test_a_question_about_a_request_or_one_filed_before_does_not_end_the_handoff
     # a request filed before: the person is what the customer is after
     assert HANDOFF.validate(turn(h.CONFIRM, "削除を申し込んだのに返事がないので話したい", "ask_human")).updates == {
         h.CONFIRM: True}
+
+
+def test_a_button_of_an_earlier_answer_is_answered_and_the_step_asked_again() -> None:
+    for slot in (h.CONFIRM, h.CONTACT):
+        step = HANDOFF.validate(turn(slot, "/ask_contact", "ask_contact"))
+        answer, again = step.replies
+        assert step.updates == {slot: None} and "0428-32-1351" in answer.text and again.topic == slot
+    # the way out it offers is still taken: a person is a yes
+    assert HANDOFF.validate(turn(h.CONFIRM, "/ask_human", "ask_human")).updates == {h.CONFIRM: True}

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS
 from bot.intake import fields
-from bot.intake.hearing import declines_human, is_question, wants_human
+from bot.intake.hearing import Act, declines_human, hear, is_question, wants_human
 from bot.intake.status import parse_code, parse_reference
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=1)
@@ -221,3 +221,14 @@ def test_a_person_declined_is_not_a_person_asked_for(text: str, wanted: bool) ->
 ])
 def test_asking_to_be_told_is_a_question(text: str, question: bool) -> None:
     assert is_question(text) is question
+
+
+@pytest.mark.parametrize("text", ["やっぱりいいです", "もう大丈夫です", "取次ぎをやめます", "待つのやめます",
+                                  "呼ばなくていいです", "やっぱり結構です"])
+def test_never_mind_in_any_wording_is_a_cancel(text: str) -> None:
+    assert hear(text).act == Act.CANCEL
+
+
+@pytest.mark.parametrize("text", ["いいです", "確認いいです", "大丈夫です", "このままでいいです"])
+def test_a_bare_fine_is_no_cancel(text: str) -> None:
+    assert hear(text).act != Act.CANCEL

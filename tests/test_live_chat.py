@@ -273,8 +273,9 @@ def test_staff_take_write_and_give_back_a_rest_customers_chat(live_bot: LiveBot)
     assert "担当者がこのチャットでお返事しますので、このままお待ちください。待ち時間の目安は5分ほどです。" in receipt
     assert "090-＊＊＊＊-3333" in receipt and "受付時間外" not in receipt
     assert staff_messages(bot, sender) == []  # the bot's own messages are not staff's
-    waiting = bot.reply_text(sender, "まだですか")
+    waiting = bot.reply_text(sender, "どれくらい待ちますか")
     assert "担当者がこのチャットでお返事しますので" in waiting and reference in waiting
+    assert "待ち時間の目安は5分ほどです" in waiting  # deploy/live_chat.yml's estimate, asked again
 
     [ticket] = tickets_of(bot, sender)
     tanaka = live_bot.actor("tanaka")

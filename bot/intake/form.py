@@ -251,11 +251,15 @@ class IntakeForm:
         return Step({**updates, FAILURES: 0}, [Answer(turn.slot, note) for note in notes])
 
     def _command(self, turn: Turn) -> Step:
-        """A typed command: only the ways out (a person, stop) are taken from it;
-        anything else is an unusable answer, never stored, never read for a kind."""
+        """A typed command: the ways out (a person, stop) are taken from it, and a
+        button of an earlier answer is answered (not counted); anything else is an
+        unusable answer, never stored, never read for a kind."""
         heard = command_act(turn)
         if heard is not None:
             return self._redirect(turn, heard)
+        answered = earlier_button_answer(self.answerer, turn)
+        if answered is not None:
+            return Step({turn.slot: None}, [answered])
         return self._re_ask(turn, self.wording["invalid"][turn.slot])
 
     def end(self, outcome: str) -> Step:
@@ -525,6 +529,16 @@ def is_command(text: str) -> bool:
 
 # The only intents a typed command is taken for: the ways out, offered under every question.
 _COMMAND_WAYS_OUT = {"ask_human": Act.HUMAN, "cancel": Act.CANCEL}
+
+
+def earlier_button_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
+    """The answer to a button of an earlier answer clicked at a form step (「お問い
+    合わせ窓口」 sends 「/ask_contact」): that topic's, after which the step is asked
+    again; None for any other command (it is never a value either)."""
+    if (is_command(turn.text) and turn.intent in answerer.topics and turn.intent not in _NOT_DIGRESSIONS
+            and turn.intent not in _COMMAND_WAYS_OUT):
+        return answerer.answer(turn.intent, turn.entities)
+    return None
 
 
 def command_act(turn: Turn) -> Optional[Heard]:

@@ -35,11 +35,12 @@ from bot.intake.form import (
     REQUESTED_SLOT,
     Step,
     Turn,
+    earlier_button_answer,
     policy_answer,
     with_way_out,
     yes_or_no,
 )
-from bot.intake.hearing import Act, hear
+from bot.intake.hearing import Act, declines_human, hear
 from bot.intake.hearing import yes_or_no as bare_yes_or_no
 from bot.live_chat import hours
 from bot.policy.answers import Answer, Answerer, Button
@@ -128,6 +129,10 @@ class Handoff:
         anything else clears the slot and re-asks with a hint. Each counted re-ask
         adds one to `intake_failures`; from the MAX_FAILURES-th on, the re-ask adds
         the contact point. Unless the form ends, `updates` has the asked slot."""
+        answered = earlier_button_answer(self.answerer, turn)
+        if answered is not None:
+            # 「お問い合わせ窓口」 of an earlier answer clicked: answered, then asked again.
+            return Step({turn.slot: None}, [answered, self.ask(turn.slot, turn.slots)])
         heard = hear(turn.text, turn.intent, turn.confidence)
         if heard.act == Act.CANCEL:
             return self._end(OUTCOME_DECLINED)
@@ -225,14 +230,15 @@ class Handoff:
         what happens next until a staff member has taken the conversation in the console
         (then nothing, `answer` None: the customer is talking to a person, who reads
         this live), or, once staff have closed the handoff, the bot answers again.
-        Until staff have taken it, a cancel in any wording (「やっぱりいいです」) withdraws
+        Until staff have taken it, a cancel in any wording (「やっぱりいいです」「取次ぎは
+        やめてください」) or a person declined (「担当者はもういいです」) withdraws
         the handoff (取下げ) and the bot answers again: the customer is never held."""
         try:
             with self.store.unit_of_work() as session:
                 ticket = open_handoff_for(session, conversation_id)
                 reference = ticket.reference if ticket else None
                 taken = ticket is not None and ticket.status is Status.IN_PROGRESS and ticket.assignee_id is not None
-                withdrawn = ticket is not None and not taken and hear(text).act == Act.CANCEL
+                withdrawn = ticket is not None and not taken and (hear(text).act == Act.CANCEL or declines_human(text))
                 if ticket is not None and withdrawn:
                     change_status(session, ticket, Status.WITHDRAWN, CUSTOMER_ACTOR)
         except SQLAlchemyError:

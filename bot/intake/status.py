@@ -37,6 +37,7 @@ from bot.intake.form import (
     Turn,
     as_clicked,
     command_act,
+    earlier_button_answer,
     is_command,
     policy_answer,
     with_way_out,
@@ -120,6 +121,9 @@ class StatusLookup:
         clicked = as_clicked(turn, self.ask(turn.slot).buttons)
         if clicked is turn and is_command(turn.text):
             heard = command_act(turn)
+            answered = earlier_button_answer(self.answerer, turn)
+            if heard is None and answered is not None:
+                return Step({turn.slot: None}, [answered])
             return self._way_out(heard) if heard else self._re_ask(turn, self._invalid_text(turn))
         turn = clicked
         heard = hear(turn.text, turn.intent, turn.confidence)
