@@ -548,3 +548,18 @@ def test_the_topic_the_nlu_and_the_ranker_agree_on() -> None:
     assert ANSWERER.agreed_topic("口座番号を何に使うのか教えてください", ["request_privacy_action", "ask_purpose"]) \
         == "ask_purpose"
     assert ANSWERER.agreed_topic("こんにちは", ["greet", "ask_purpose"]) is None
+
+
+@pytest.mark.parametrize(("text", "ref", "said"), [
+    ("５条１項の但し書きってどういう意味？", "5.(1)", "⑦他の法令に違反することとなる場合"),
+    ("3.(5)のただし書きは？", "3.(5)", "通信の秘密に属する事項については提供しない"),
+    ("１２条のただし書きを教えて", "12", "保存を義務づけられているときは"),
+])
+def test_a_clauses_proviso_is_quoted_not_summarised(text: str, ref: str, said: str) -> None:
+    reply, answer = ask(text, "nlu_fallback")
+    assert reply.clauses == (ref,) and "但し書きは、次のとおりです" in answer and said in answer
+
+
+def test_a_clause_without_a_proviso_is_said_to_have_none() -> None:
+    reply, answer = ask("４条の但し書きは？", "ask_security")
+    assert reply.clauses == ("4",) and "但し書き（「ただし、」で始まる文）はありません" in answer

@@ -339,6 +339,25 @@ class Answerer:
         draft.say(*topic.get("notes", []))
         return self._finish(intent, draft)
 
+    def proviso(self, intent: str, ref: str, lead: str = "") -> Answer:
+        """The proviso of the clause `ref` (its sentence from 「ただし、」 on, verbatim,
+        with the items it refers to), answered as `intent`; a clause without one is
+        said to have none, then summarised. Cites `ref`."""
+        node = self.policy[ref]
+        citation = self.policy.cite([ref])
+        start = node.text.find("ただし、")
+        if start < 0:
+            draft = _Draft()
+            draft.say(lead, self.wording["no_proviso"].format(citation=citation))
+            self._summarise(draft, node)
+            return self._finish(intent, draft)
+        draft = _Draft()
+        draft.say(lead, self.wording["proviso"].format(citation=citation), node.text[start:])
+        # 「次の各号のいずれか」: the items are part of what the proviso says.
+        draft.say(*(_render_node(child) for child in node.children))
+        draft.cite(ref)
+        return self._finish(intent, draft)
+
     def full_text(self, intent: str, refs: Sequence[str]) -> Answer:
         """The verbatim text of `refs` (what the previous answer summarised)."""
         draft = _Draft()

@@ -94,6 +94,7 @@ _STOP_ASKED = re.compile(
 _CLAUSE_NUMBER = re.compile(
     r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目|番(?![号地]))\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
 _QUOTED = re.compile(r"「([^」]*)」")
+_PROVISO = re.compile(r"但し?書|ただし書|ただしがき|但し以下|ただし以下|ただしの(部分|ところ|後)")
 # The numbers of items (「①～④ってなに？」) a previous answer named.
 _ITEM_NUMBERS = re.compile(r"[①-⑦]")
 # 「どの情報が使われるの？」: which data a remembered purpose uses.
@@ -326,7 +327,11 @@ class Responder:
                 topic = message.intent if covered else reading or previous or self.answerer.topic_of(ref)
                 if topic is None:
                     return None
-                return self._reply(self.answerer.clause(topic, ref, lead=self._lead(tone_of(message.text))))
+                lead = self._lead(tone_of(message.text))
+                if _PROVISO.search(folded):
+                    # 「５条１項の但し書き」: the sentence from ただし on, not the clause's summary.
+                    return self._reply(self.answerer.proviso(topic, ref, lead=lead))
+                return self._reply(self.answerer.clause(topic, ref, lead=lead))
         return None
 
     def _named_refs(self, text: str) -> list[str]:
