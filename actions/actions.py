@@ -113,6 +113,23 @@ class ActionAnswerQuestion(Action):
         return events
 
 
+class ActionThanks(Action):
+    """Thanks: the usual welcome, unless a question came with it (「ありがとう。
+    代理人でも請求できる？」), which is answered instead."""
+
+    def name(self) -> Text:
+        return "action_thanks"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reply = RESPONDER.question_after_thanks(message_of(tracker), context_of(tracker))
+        if reply is None:
+            dispatcher.utter_message(response="utter_you_are_welcome")
+            return []
+        return answer_with(dispatcher, reply)
+
+
 class ActionOutsideForm(Action):
     """A cancel or a form answer when no form is running. A question that leans
     on the previous answer (「それってやめてもらえる？」 read as cancel,

@@ -563,3 +563,18 @@ def test_a_clauses_proviso_is_quoted_not_summarised(text: str, ref: str, said: s
 def test_a_clause_without_a_proviso_is_said_to_have_none() -> None:
     reply, answer = ask("４条の但し書きは？", "ask_security")
     assert reply.clauses == ("4",) and "但し書き（「ただし、」で始まる文）はありません" in answer
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("ありがとう。代理人でも請求できる？", "委任状"),
+    ("助かりました！ついでに聞きたいんですが、DMは止められますか？", "「利用停止」"),
+    ("ありがとうございます。それと、保存期間ってどうなってるの？", "遅滞なく消去"),
+])
+def test_a_question_said_with_thanks_is_answered(text: str, said: str) -> None:
+    reply = RESPONDER.question_after_thanks(Message(text, "thank", 0.8), Context())
+    assert reply is not None and said in "\n".join(answer.text for answer in reply.answers)
+
+
+@pytest.mark.parametrize("text", ["ありがとうございました、よくわかりました", "助かりました！", "どうも"])
+def test_thanks_alone_asks_nothing(text: str) -> None:
+    assert RESPONDER.question_after_thanks(Message(text, "thank", 0.9), Context()) is None

@@ -305,6 +305,29 @@ class Responder:
         return (self.named_clause(message, context) or self.follow_up(message, context)
                 or self.angry(message))
 
+    def question_after_thanks(self, message: Message, context: Context) -> Optional[Reply]:
+        """「ありがとう。代理人でも請求できる？」, which the NLU read as thanks: the
+        question said with the thanks, answered as an unsure message would be (a
+        clause named, where to go, a follow-up, a wish to stop), else by the clause
+        it matches best, else with the likely topics as buttons; None when the
+        message asks nothing (「ありがとう、よくわかりました」)."""
+        asked = questions(message.text)
+        if not asked:
+            return None
+        question = replace(message, text=asked[-1], intent=FALLBACK_INTENT, confidence=0.0)
+        reply = self.unsure(question, context)
+        if reply is not None:
+            return reply
+        ranked = self.answerer.ranker.rank(question.text, limit=1)
+        topic = self.answerer.topic_of(ranked[0].ref) if ranked and ranked[0].score >= SECOND_QUESTION_MIN_SCORE \
+            else None
+        if topic is None:
+            answer = self.answerer.clarify([], question.text)
+            return Reply((answer,), answer.topic, ())
+        if self.answerer.renders_itself(topic):
+            return self._reply(self.answerer.answer(topic, message.entities, _remembered(context), question.text))
+        return self._reply(self.answerer.clause(topic, ranked[0].ref))
+
     def named_clause(self, message: Message, context: Context = Context()) -> Optional[Reply]:
         """「５．（１）をかんたんに言うと？」「２．（４）の「３．に掲げる場合を除き」って何のこと？」:
         the clause the customer names by its number (one named inside 「」 first: what

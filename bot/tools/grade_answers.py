@@ -33,7 +33,7 @@ from bot.tracker_events import StoredEvent, TrackerEvents
 ACTION_TOPICS = {
     "utter_greet": "greet",
     "utter_goodbye": "goodbye",
-    "utter_you_are_welcome": "thank",
+    "action_thanks": "thank",
     "utter_anything_else": "nlu_fallback",
     "action_default_ask_affirmation": "nlu_fallback",
     "action_default_ask_rephrase": "nlu_fallback",
