@@ -46,7 +46,7 @@ def test_asking_for_a_person_opens_a_handoff_and_pauses_the_bot_until_staff_clos
     assert ticket.phone == "090-2222-3333" and ticket.status == Status.RECEIVED
 
     lookup = running_bot.reply_text(new_sender(), f"{receipt.reference} {receipt.code} の状況を教えて")
-    assert "（担当者への取次ぎ）" in lookup and "「受付」" in lookup
+    assert "（担当者への取次ぎ）" in lookup and "「受付」" in lookup and "ご請求" not in lookup
 
     waiting = running_bot.reply_text(sender, "個人情報とは何ですか")
     assert "担当者に届いています" in waiting and "出典" not in waiting
@@ -56,6 +56,9 @@ def test_asking_for_a_person_opens_a_handoff_and_pauses_the_bot_until_staff_clos
     released = running_bot.reply_text(sender, "個人情報とは何ですか")
     assert "対応は終了しました" in released and "出典：セキュリティポリシー 1" in released
     assert "出典：セキュリティポリシー 1" in running_bot.reply_text(sender, "個人情報とは何ですか")
+    # looked up once closed: in a handoff's words, not a request's (「結果は…お知らせしています」)
+    lookup = running_bot.reply_text(new_sender(), f"{receipt.reference} {receipt.code} の状況を教えて")
+    assert "「完了」" in lookup and "担当者の対応は終了しました" in lookup and "ご請求" not in lookup
 
 
 def test_a_complaint_is_handed_over_with_its_reason(running_bot: RunningBot) -> None:

@@ -204,13 +204,15 @@ class StatusLookup:
 
     def look_up(self, reference: str, code: str) -> Answer:
         """The status of ticket `reference` (canonical, e.g. 「PR-20261128-ABC234」)
-        if `code` (six digits) is its code: its kind and status label and what happens next. A
+        if `code` (six digits) is its code: its kind and status label and what happens next
+        (for a handoff, in a handoff's words). A
         wrong pair says "not found" (never which part was wrong); a locked
         reference or a database error gives the contact point instead (no exception)."""
         try:
             with self.store.unit_of_work() as session:
                 result = lookup_status(session, reference, code)
                 kind = (result.ticket.kind or self.wording["handoff_kind"]) if result.ticket else None
+                handoff = result.ticket is not None and result.ticket.kind is None
         except SQLAlchemyError:
             return self._with_contact("unavailable")
         if result.locked:
@@ -218,7 +220,9 @@ class StatusLookup:
         if result.status is None:
             return Answer("status", self.wording["not_found"])
         found = self.wording["found"].format(reference=reference, kind=kind, status=result.status.label)
-        return Answer("status", "\n".join([found, self.wording["next"][result.status.value]]))
+        # A handoff is no request: its own words where they differ (「担当者の対応は終了しました」).
+        lines = {**self.wording["next"], **(self.wording["handoff_next"] if handoff else {})}
+        return Answer("status", "\n".join([found, lines[result.status.value]]))
 
     def _with_contact(self, key: str) -> Answer:
         return Answer("status", "\n".join([self.wording[key], self.answerer.contact_block()]), ("11",))
