@@ -228,13 +228,13 @@ TARGETS = {
     "kept_context": 90.0,
 }
 # What `make test` asserts and `make evaluate` fails under: the figures this
-# bot reached (reports/answers.md: 91.5 / 89.1 / 272 / 90.9 on 2026-12-07), less a little
+# bot reached (reports/answers.md: 94.3 / 91.4 / 272 / 90.9 on 2026-12-08), less a little
 # for the noise of retraining. They only ever go up, towards TARGETS.
 THRESHOLDS = {
-    "right_topic": 89.0,
-    "right_clause": 86.0,
+    "right_topic": 92.0,
+    "right_clause": 89.0,
     "p95_chars_single_point": 300,
-    "kept_context": 86.0,
+    "kept_context": 88.0,
 }
 
 
