@@ -35,7 +35,14 @@ from bot.intake import handoff as h
 from bot.intake import status as s
 from bot.intake.filing import IntakeFiler
 from bot.intake.form import IntakeForm, Step, Turn, load_intake_wording
-from bot.intake.hearing import REQUEST_INTENT, STATUS_INTENT, files_now, is_question, lost_credentials
+from bot.intake.hearing import (
+    REQUEST_INTENT,
+    STATUS_INTENT,
+    asks_for_contact_details,
+    files_now,
+    is_question,
+    lost_credentials,
+)
 from bot.policy.answers import COMPLAIN, PROCEDURE, REQUEST_CLAUSE
 from bot.policy.responder import Reply
 
@@ -422,7 +429,12 @@ class ActionStartHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent or "", "ask_human"))
+        events: List[EventType] = []
+        if intent == HUMAN_TOPIC and asks_for_contact_details(tracker.latest_message.get("text") or ""):
+            # 「お電話でお話ししたいので、番号を教えていただけますか」: the number first,
+            # then the offer of a person (the form's question).
+            events = answer_with(dispatcher, RESPONDER.contact_point())
+        return events + start_handoff_events(tracker, h.REASON_BY_INTENT.get(intent or "", "ask_human"))
 
 
 class ActionFinishHandoff(Action):

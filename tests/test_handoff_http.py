@@ -103,6 +103,18 @@ def test_asking_to_file_a_request_instead_of_a_person_starts_that_request(runnin
     assert tickets_of(running_bot, sender) == []
 
 
+@pytest.mark.parametrize("text", ["人と話したいです。連絡先を教えてもらえますか",
+                                  "オペレーターと話したいので番号おしえて"])
+def test_asking_for_a_persons_number_gets_the_number_then_the_offer_of_a_person(running_bot: RunningBot,
+                                                                                text: str) -> None:
+    sender = new_sender()
+    reply = running_bot.reply_text(sender, text)
+    assert "0428-32-1351" in reply and "safe@tcnnet.co.jp" in reply, reply
+    assert reply.index("0428-32-1351") < reply.index("おつなぎします")
+    declined = running_bot.click(sender, "いいえ")
+    assert "取次ぎは行いません" in declined and tickets_of(running_bot, sender) == []
+
+
 def test_two_failures_in_a_row_lead_to_a_handoff(running_bot: RunningBot) -> None:
     sender = new_sender()
     running_bot.say(sender, NOT_UNDERSTOOD)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot.cases.models import ID_PRESENTATIONS, KINDS, REQUESTERS
 from bot.intake import fields
-from bot.intake.hearing import Act, declines_human, hear, is_question, wants_human
+from bot.intake.hearing import Act, asks_for_contact_details, declines_human, hear, is_question, wants_human
 from bot.intake.status import parse_code, parse_reference
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=1)
@@ -232,3 +232,11 @@ def test_never_mind_in_any_wording_is_a_cancel(text: str) -> None:
 @pytest.mark.parametrize("text", ["いいです", "確認いいです", "大丈夫です", "このままでいいです"])
 def test_a_bare_fine_is_no_cancel(text: str) -> None:
     assert hear(text).act != Act.CANCEL
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("担当者と電話で話したいので、電話番号を教えてください", True), ("連絡先を知りたいです", True),
+    ("オペレーターと話したいので番号おしえて", True), ("担当者と話したい", False), ("番号はわかりません", False),
+])
+def test_the_contact_points_details_asked_for(text: str, asked: bool) -> None:
+    assert asks_for_contact_details(text) is asked

@@ -535,9 +535,10 @@ def earlier_button_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
     """The answer to a button of an earlier answer clicked at a form step (「お問い
     合わせ窓口」 sends 「/ask_contact」): that topic's, after which the step is asked
     again; None for any other command (it is never a value either)."""
-    if (is_command(turn.text) and turn.intent in answerer.topics and turn.intent not in _NOT_DIGRESSIONS
-            and turn.intent not in _COMMAND_WAYS_OUT):
-        return answerer.answer(turn.intent, turn.entities)
+    intent = turn.intent or ""
+    if (is_command(turn.text) and intent in answerer.topics and intent not in _NOT_DIGRESSIONS
+            and intent not in _COMMAND_WAYS_OUT):
+        return answerer.answer(intent, turn.entities)
     return None
 
 

@@ -63,6 +63,10 @@ class Heard:
 
 _PUNCTUATION = re.compile(r"[\s。、，,.．!！?？…〜~「」『』（）()]+")
 _HUMAN_WHO = re.compile(r"担当|人間|オペレー[タ]|スタッフ|係の?(人|方)|係員|有人|人と|ひとと|生身|窓口の(人|方)")
+# The contact point's details asked for, on compact text.
+_CONTACT_DETAILS = re.compile(
+    r"(電話番号|でんわばんごう|番号|ばんごう|連絡先|れんらくさき|メールアドレス|住所)(を|が|は)?"
+    r"(教え|おしえ|知りた|しりた|知らせ|伺え|うかがえ)")
 # A person named and declined, on compact text: 「担当者じゃなくて」「オペレーターはいいです」.
 _HUMAN_DECLINED = re.compile(
     r"(担当者?|人間|オペレーター?|スタッフ|係の?(人|方)|係員|有人(対応)?|人)(さん|の方)?(と話す|に代わる|につなぐ)?(の)?(は)?"
@@ -190,6 +194,11 @@ def wants_human(text: str) -> bool:
     not declined (「担当者じゃなくて削除の申し込みをしたい」)."""
     said = compact(text)
     return bool(_HUMAN_WHO.search(said) and _HUMAN_WANT.search(said)) and not declines_human(text)
+
+
+def asks_for_contact_details(text: str) -> bool:
+    """「番号を教えていただけますか」「連絡先を知りたい」: the contact point's details asked for."""
+    return _CONTACT_DETAILS.search(compact(text)) is not None
 
 
 def declines_human(text: str) -> bool:

@@ -305,6 +305,10 @@ class Responder:
         return (self.named_clause(message, context) or self.follow_up(message, context)
                 or self.angry(message))
 
+    def contact_point(self) -> Reply:
+        """The contact point of 11 (its phone, e-mail and address), cited."""
+        return self._reply(self.answerer.answer(CONTACT_TOPIC))
+
     def question_after_thanks(self, message: Message, context: Context) -> Optional[Reply]:
         """「ありがとう。代理人でも請求できる？」, which the NLU read as thanks: the
         question said with the thanks, answered as an unsure message would be (a
