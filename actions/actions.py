@@ -14,12 +14,10 @@ from bot.intake.hearing import yes_or_no
 from bot.intake.status import parse_reference
 from bot.noise import NOISE
 from bot.policy.answers import COMPLAIN, Answer, default_answerer
-from bot.policy.responder import Context, Message, Reply, Responder
+from bot.policy.responder import CLAUSES_SLOT, TOPIC_SLOT, Context, Message, Reply, Responder
 
 ANSWERER = default_answerer()
 RESPONDER = Responder(ANSWERER)
-# What the latest answer was about (domain.yml): follow-ups are answered against it.
-TOPIC_SLOT, CLAUSES_SLOT = "answer_topic", "answer_clauses"
 # The topic of a reply that asks which topic was meant (bot/policy/answers.py).
 CLARIFY = "clarify"
 

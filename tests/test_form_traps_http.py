@@ -273,14 +273,19 @@ def test_commands_typed_as_text_are_never_stored(running_bot: RunningBot) -> Non
 
 def test_a_button_of_an_earlier_answer_clicked_mid_form_is_answered_never_stored(running_bot: RunningBot) -> None:
     sender = new_sender()
-    to_name_step(running_bot, sender)
-    # 「お問い合わせ窓口」 under the answer given before the form started
+    # An answer first: its buttons (「原文を見る」「お問い合わせ窓口」) stay on the page.
+    assert "出典：セキュリティポリシー 3.(5)" in running_bot.reply_text(sender, "警察に私の情報を渡すことはありますか")
+    assert "種類" in running_bot.reply_text(sender, "請求を申し込みたい")
+    assert "どなた" in running_bot.reply_text(sender, "開示")
+    assert "よろしいですか" in running_bot.reply_text(sender, "本人です")
+    assert NAME_ASKED in running_bot.click(sender, "はい")
+    # The earlier answer's buttons, clicked at the name step: each answered, the name asked again.
     reply = running_bot.reply_text(sender, "/ask_contact")
     assert "0428-32-1351" in reply and NAME_ASKED in reply, reply
-    reply = running_bot.reply_text(sender, "/ask_fee")
-    assert "手数料" in reply and NAME_ASKED in reply, reply
+    reply = running_bot.reply_text(sender, "/ask_more_detail")
+    assert "原文は次のとおりです" in reply and "刑事訴訟法" in reply and NAME_ASKED in reply, reply
     summary = from_name_to_summary(running_bot, sender)
-    assert "・お名前：多摩 花子" in summary and "ask_" not in summary
+    assert "・お名前：多摩 花子" in summary and "窓口" not in summary.split("よろしいですか？")[1]
     assert confirm(running_bot, sender)
     [ticket] = tickets_of(running_bot, sender)
     assert ticket.name == "多摩 花子"

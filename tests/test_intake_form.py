@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.intake import form as f
+from bot.policy.answers import default_answerer
 from tests.intake_forms import FORM, filled, form_filing_into, turn
 
 FILLED = filled()
@@ -111,3 +112,15 @@ def test_a_question_the_classifier_was_unsure_of_is_answered_from_its_clause() -
     step = FORM.validate(turn(f.REQUESTER, "マイナンバーカードでもいい？", confidence=0.4, **{f.KIND: "開示"}))
     assert step.updates == {f.REQUESTER: None}
     assert "5.(2)④" in step.replies[0].text
+
+
+def test_a_button_title_of_an_earlier_answer_is_answered_not_stored() -> None:
+    answerer = default_answerer()
+    contact = f.earlier_button_answer(answerer, f.Turn(slot="intake_name", text="お問い合わせ窓口"))
+    assert contact is not None and "0428-32-1351" in contact.text
+    full = f.earlier_button_answer(answerer, f.Turn(slot="intake_name", text="原文を見る",
+                                                    slots={"answer_topic": "ask_fee", "answer_clauses": ["5.(3)"]}))
+    assert full is not None and "原文は次のとおりです" in full.text
+    # nothing remembered to show: not answered here (the step says what it needs)
+    assert f.earlier_button_answer(answerer, f.Turn(slot="intake_name", text="原文を見る")) is None
+    assert f.earlier_button_answer(answerer, f.Turn(slot="intake_name", text="多摩 花子")) is None

@@ -32,6 +32,7 @@ from bot.intake.filing import IntakeFiler
 from bot.intake.hearing import DECISIVE, Act, Heard, compact, hear, is_question, morphemes
 from bot.policy.answers import Answer, Answerer, Button, Entities
 from bot.policy.lemmas import lemmas
+from bot.policy.responder import CLAUSES_SLOT, MORE_DETAIL_INTENT, TOPIC_SLOT
 from bot.text import normalize
 
 INTAKE_FILE = Path(__file__).resolve().parents[2] / "data" / "policy" / "intake.yml"
@@ -232,6 +233,9 @@ class IntakeForm:
         a person. The confirmed summary files the request (`confirm`). Any text the
         customer sends gives a Step; nothing is raised for it."""
         clicked = as_clicked(turn, self.ask(turn.slot, turn.slots).buttons)
+        answered = earlier_button_answer(self.answerer, turn) if clicked is turn else None
+        if answered is not None:
+            return Step({turn.slot: None}, [answered])
         if clicked is turn and is_command(turn.text):
             return self._command(turn)
         turn = clicked
@@ -251,15 +255,11 @@ class IntakeForm:
         return Step({**updates, FAILURES: 0}, [Answer(turn.slot, note) for note in notes])
 
     def _command(self, turn: Turn) -> Step:
-        """A typed command: the ways out (a person, stop) are taken from it, and a
-        button of an earlier answer is answered (not counted); anything else is an
-        unusable answer, never stored, never read for a kind."""
+        """A typed command: only the ways out (a person, stop) are taken from it;
+        anything else is an unusable answer, never stored, never read for a kind."""
         heard = command_act(turn)
         if heard is not None:
             return self._redirect(turn, heard)
-        answered = earlier_button_answer(self.answerer, turn)
-        if answered is not None:
-            return Step({turn.slot: None}, [answered])
         return self._re_ask(turn, self.wording["invalid"][turn.slot])
 
     def end(self, outcome: str) -> Step:
@@ -532,12 +532,17 @@ _COMMAND_WAYS_OUT = {"ask_human": Act.HUMAN, "cancel": Act.CANCEL}
 
 
 def earlier_button_answer(answerer: Answerer, turn: Turn) -> Optional[Answer]:
-    """The answer to a button of an earlier answer clicked at a form step (「お問い
-    合わせ窓口」 sends 「/ask_contact」): that topic's, after which the step is asked
-    again; None for any other command (it is never a value either)."""
-    intent = turn.intent or ""
-    if (is_command(turn.text) and intent in answerer.topics and intent not in _NOT_DIGRESSIONS
-            and intent not in _COMMAND_WAYS_OUT):
+    """The answer to a button of an earlier answer clicked at a form step: it
+    arrives as its title (「お問い合わせ窓口」, bot/channels/guard.py) or, offered in
+    the bot's latest turn, as its payload (「/ask_contact」). That topic's answer;
+    「原文を見る」 the full text of the answer given before the form (slots
+    `answer_topic`, `answer_clauses`). The step is asked again after it. None for
+    anything else (a command is never a value either)."""
+    intent = turn.intent or "" if is_command(turn.text) else answerer.button_intent(turn.text) or ""
+    if intent == MORE_DETAIL_INTENT:
+        topic, clauses = str(turn.slots.get(TOPIC_SLOT) or ""), turn.slots.get(CLAUSES_SLOT) or []
+        return answerer.full_text(topic, clauses) if topic in answerer.topics and clauses else None
+    if intent in answerer.topics and intent not in _NOT_DIGRESSIONS and intent not in _COMMAND_WAYS_OUT:
         return answerer.answer(intent, turn.entities)
     return None
 

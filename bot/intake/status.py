@@ -119,11 +119,11 @@ class StatusLookup:
         """Hear the answer, then read the reference (and a code typed with it) or the code.
         A command typed as text that is no button of the question is never a value."""
         clicked = as_clicked(turn, self.ask(turn.slot).buttons)
+        answered = earlier_button_answer(self.answerer, turn) if clicked is turn else None
+        if answered is not None:
+            return Step({turn.slot: None}, [answered])
         if clicked is turn and is_command(turn.text):
             heard = command_act(turn)
-            answered = earlier_button_answer(self.answerer, turn)
-            if heard is None and answered is not None:
-                return Step({turn.slot: None}, [answered])
             return self._way_out(heard) if heard else self._re_ask(turn, self._invalid_text(turn))
         turn = clicked
         heard = hear(turn.text, turn.intent, turn.confidence)

@@ -170,6 +170,17 @@ class Answerer:
                   if ranked.score >= min_score}
         return next((intent for intent in intents if intent in topics), None)
 
+    def button_intent(self, title: str) -> Optional[str]:
+        """The intent of the answer button titled `title` (「お問い合わせ窓口」:
+        ask_contact, 「原文を見る」: ask_more_detail, a topic's label on the buttons
+        that offer topics: that topic), else None. A button of an earlier answer
+        arrives as its title (bot/channels/guard.py): typed equals clicked."""
+        said = normalize(title).strip()
+        labels = self.wording["buttons"]
+        fixed = {labels["contact"]: CONTACT[1:], labels["full_text"]: MORE_DETAIL[1:]}
+        topics = {spec["label"]: name for name, spec in self.topics.items() if "label" in spec}
+        return fixed.get(said) or topics.get(said)
+
     def shared_clauses(self, intent: str, other: str) -> list[str]:
         """The outermost refs that lie in the scopes of both topics (4.(3) is in
         ask_security's 4 and in ask_outsourcing's own scope), in document order;

@@ -34,6 +34,8 @@ from bot.text import normalize
 
 # The intent of 「もっと詳しく」「原文を見せて」 and of the 「原文を見る」 button.
 MORE_DETAIL_INTENT = "ask_more_detail"
+# The slots (domain.yml) that remember what the latest answer was about.
+TOPIC_SLOT, CLAUSES_SLOT = "answer_topic", "answer_clauses"
 CONTACT_TOPIC = "ask_contact"
 CONTACT_CLAUSE = "11"
 DEFINITION_TOPIC = "ask_definition"
