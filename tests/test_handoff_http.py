@@ -160,7 +160,8 @@ def test_whoever_sends_on_the_conversation_id_never_reads_a_contact_given_earlie
 
 
 @pytest.mark.parametrize("cancel", ["キャンセルしてください", "もういいです", "やっぱりいいです",
-                                    "取次ぎはやめてください", "担当者はもういいです", "つながなくて大丈夫です"])
+                                    "取次ぎはやめてください", "担当者はもういいです", "つながなくて大丈夫です",
+                                    "電話はもう大丈夫です", "やっぱり連絡いらないです。自分で調べます"])
 def test_a_customer_who_changes_their_mind_while_waiting_is_not_held(running_bot: RunningBot,
                                                                        cancel: str) -> None:
     sender = new_sender()

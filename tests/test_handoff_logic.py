@@ -84,3 +84,20 @@ def test_a_button_of_an_earlier_answer_is_answered_and_the_step_asked_again() ->
         assert step.updates == {slot: None} and "0428-32-1351" in answer.text and again.topic == slot
     # the way out it offers is still taken: a person is a yes
     assert HANDOFF.validate(turn(h.CONFIRM, "/ask_human", "ask_human")).updates == {h.CONFIRM: True}
+
+
+def test_anger_at_the_confirmation_is_no_consent_to_pass_the_contact_on() -> None:
+    step = HANDOFF.validate(turn(h.CONFIRM, "そもそもお前ら俺の情報を勝手に売ってるんじゃないのか？信用できない",
+                                 "complain"))
+    assert step.updates == {h.CONFIRM: None}
+    apology, again = step.replies
+    assert apology.text.startswith("ご不快な思いをおかけし") and "よろしいですか" in again.text
+    # asking for the person in words is still a yes, angry or not
+    assert HANDOFF.validate(turn(h.CONFIRM, "ふざけんな、早く担当者につないで", "complain")).updates == {
+        h.CONFIRM: True}
+
+
+def test_a_person_declined_in_hiragana_ends_the_handoff_for_the_request() -> None:
+    step = HANDOFF.validate(turn(h.CONFIRM, "あ、やっぱり担当者さんはけっこうです。それより訂正の申し込みをしたいです",
+                                 "ask_human"))
+    assert step.updates == {REQUESTED_SLOT: None, h.OUTCOME: h.OUTCOME_REQUEST}

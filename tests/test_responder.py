@@ -578,3 +578,11 @@ def test_a_question_said_with_thanks_is_answered(text: str, said: str) -> None:
 @pytest.mark.parametrize("text", ["ありがとうございました、よくわかりました", "助かりました！", "どうも"])
 def test_thanks_alone_asks_nothing(text: str) -> None:
     assert RESPONDER.question_after_thanks(Message(text, "thank", 0.9), Context()) is None
+
+
+@pytest.mark.parametrize(("text", "ref"), [
+    ("3の(5)について、ただし書きの部分も教えて", "3.(5)"), ("第４項は何が書いてある？", "4"), ("第7項には何が", "7"),
+])
+def test_clauses_named_the_way_customers_write_them(text: str, ref: str) -> None:
+    reply, _ = ask(text, "nlu_fallback")
+    assert reply.clauses == (ref,)

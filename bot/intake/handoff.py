@@ -40,7 +40,7 @@ from bot.intake.form import (
     with_way_out,
     yes_or_no,
 )
-from bot.intake.hearing import Act, declines_human, hear
+from bot.intake.hearing import Act, declines_contact, declines_human, hear, wants_human
 from bot.intake.hearing import yes_or_no as bare_yes_or_no
 from bot.live_chat import hours
 from bot.policy.answers import Answer, Answerer, Button
@@ -154,6 +154,11 @@ class Handoff:
         if heard.act == Act.FILLER:
             # Before the yes or no: the classifier reads 「えーと」 as a yes.
             return self._re_ask(turn, self.all_wording["gentle"]["filler"])
+        if heard.act == Act.HUMAN and turn.intent == "complain" and not wants_human(turn.text):
+            # 「お前ら勝手に売ってるんじゃないのか？信用できない」 at 「よろしいですか？」: anger,
+            # not consent to pass the contact on. The apology and what it is about, asked again.
+            apology = self.answerer.complaint(turn.entities, turn.text, lead=self.answerer.wording["tone"]["angry"])
+            return Step({turn.slot: None}, [replace(apology, buttons=()), self.ask(turn.slot, turn.slots)])
         if heard.act == Act.HUMAN:
             # 「担当者と話したい」: a yes to the handoff; at the contact, its question again.
             return Step({CONFIRM: True}) if turn.slot == CONFIRM else Step({CONTACT: None})
@@ -238,7 +243,8 @@ class Handoff:
                 ticket = open_handoff_for(session, conversation_id)
                 reference = ticket.reference if ticket else None
                 taken = ticket is not None and ticket.status is Status.IN_PROGRESS and ticket.assignee_id is not None
-                withdrawn = ticket is not None and not taken and (hear(text).act == Act.CANCEL or declines_human(text))
+                withdrawn = ticket is not None and not taken and (
+                    hear(text).act == Act.CANCEL or declines_human(text) or declines_contact(text))
                 if ticket is not None and withdrawn:
                     change_status(session, ticket, Status.WITHDRAWN, CUSTOMER_ACTOR)
         except SQLAlchemyError:

@@ -70,7 +70,13 @@ _CONTACT_DETAILS = re.compile(
 # A person named and declined, on compact text: 「担当者じゃなくて」「オペレーターはいいです」.
 _HUMAN_DECLINED = re.compile(
     r"(担当者?|人間|オペレーター?|スタッフ|係の?(人|方)|係員|有人(対応)?|人)(さん|の方)?(と話す|に代わる|につなぐ)?(の)?(は)?"
-    r"(じゃなくて|じゃなく|ではなくて|ではなく|でなくて|でなく|じゃない|ではない|(もう)?(いい(です|から|や)?|結構|いらな|要らな|不要))")
+    r"(じゃなくて|じゃなく|ではなくて|ではなく|でなくて|でなく|じゃない|ではない"
+    r"|(もう)?(いい(です|から|や)?|結構|けっこう|いらな|要らな|不要))")
+# While waiting for staff: the call or contact no longer wanted (「電話はもう大丈夫です」
+# 「やっぱり連絡いらないです」「電話しなくて大丈夫です」), on compact text.
+_CONTACT_DECLINED = re.compile(
+    r"(電話|でんわ|連絡|れんらく|折り返し|おりかえし)(は|も)?(もう)?(大丈夫|だいじょうぶ|いらな|要らな|不要|結構|けっこう)"
+    r"|(電話|でんわ|連絡|れんらく)し(なくて|なくても)(いい|大丈夫|だいじょうぶ|結構)")
 _HUMAN_WANT = re.compile(r"話|はな(し|す)|つな|繋|代わ|替わ|かわ|お願い|呼|相談|したい|ください|下さい|連絡")
 _LOST_WHAT = re.compile(r"受付番号|受付の番号|確認コード|コード|PR|(?<!客様)(?<!客さま)(?<!顧客)(?<!電話)(?<!会員)番号",
                         re.IGNORECASE)
@@ -199,6 +205,11 @@ def wants_human(text: str) -> bool:
 def asks_for_contact_details(text: str) -> bool:
     """「番号を教えていただけますか」「連絡先を知りたい」: the contact point's details asked for."""
     return _CONTACT_DETAILS.search(compact(text)) is not None
+
+
+def declines_contact(text: str) -> bool:
+    """「電話はもう大丈夫です」「連絡しなくていいです」: the promised call or contact is declined."""
+    return _CONTACT_DECLINED.search(compact(text)) is not None
 
 
 def declines_human(text: str) -> bool:

@@ -94,7 +94,9 @@ _STOP_ASKED = re.compile(
 # A clause of the policy named by its number (「５．（１）をかんたんに言うと？」, 「３．に掲げる
 # 場合」), on normalized text: section, item and sub-item.
 _CLAUSE_NUMBER = re.compile(
-    r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目|番(?![号地]))\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
+    r"(?<![\d.])(1[0-2]|[1-9])\s*(?:\.(?!\d)|条|章|番目の項目|番(?![号地])|の(?=\s*\(\s*\d\s*\))"
+    # 「第４項」「11項の窓口」 alone: the policy calls its sections 項.
+    r"|項(?!目))\s*(?:\(\s*(\d)\s*\)|第?\s*(\d)\s*[項号])?\s*([①-⑦])?")
 _QUOTED = re.compile(r"「([^」]*)」")
 _PROVISO = re.compile(r"但し?書|ただし書|ただしがき|但し以下|ただし以下|ただしの(部分|ところ|後)")
 # The numbers of items (「①～④ってなに？」) a previous answer named.
