@@ -138,6 +138,10 @@ class Answerer:
         self.settings = settings
         self.ranker = ranker or ClauseRanker(policy)
         self._owner = _owners(policy, self.topics)
+        labels = wording["buttons"]
+        self._button_intents = {
+            **{spec["label"]: name for name, spec in self.topics.items() if "label" in spec},
+            labels["contact"]: CONTACT[1:], labels["full_text"]: MORE_DETAIL[1:]}
         self._unstated = [{"what": fact["what"], "asked": re.compile(fact["asked"])}
                           for fact in wording.get("unstated", [])]
         self._wants = [Want(want["kind"], want["about"], re.compile(want["asked"]), want["offer"],
@@ -175,11 +179,7 @@ class Answerer:
         ask_contact, 「原文を見る」: ask_more_detail, a topic's label on the buttons
         that offer topics: that topic), else None. A button of an earlier answer
         arrives as its title (bot/channels/guard.py): typed equals clicked."""
-        said = normalize(title).strip()
-        labels = self.wording["buttons"]
-        fixed = {labels["contact"]: CONTACT[1:], labels["full_text"]: MORE_DETAIL[1:]}
-        topics = {spec["label"]: name for name, spec in self.topics.items() if "label" in spec}
-        return fixed.get(said) or topics.get(said)
+        return self._button_intents.get(normalize(title).strip())
 
     def shared_clauses(self, intent: str, other: str) -> list[str]:
         """The outermost refs that lie in the scopes of both topics (4.(3) is in

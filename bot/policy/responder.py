@@ -170,7 +170,8 @@ class Responder:
         if named is not None:
             return named
         folded = normalize(message.text)
-        one_question = len(questions(message.text)) < 2
+        parts = questions(message.text)
+        one_question = len(parts) < 2
         where_to_go = bool(_WHERE_TO_GO.search(folded)) and one_question
         if where_to_go and not self._sure_of_clause(message):
             # 「書式はどこでもらえる？」「でんわばんごうわ？」: the contact point of 11,
@@ -207,13 +208,12 @@ class Responder:
         remembered = _remembered(context)
         message = _with_data_item(message, context, message.intent)
         intent = message.intent
-        parts = questions(message.text)
         text = message.text
         second: Optional[Answer] = None
         second_first = False
         if len(parts) == 2:
             text, second, second_first = self._split(intent, parts, message.entities, lead)
-        full = bool(_EVERYTHING.search(normalize(message.text)))
+        full = bool(_EVERYTHING.search(folded))
         whole = self._whole_section(text) if full and second is None else None
         if whole is not None:
             return self._reply(self.answerer.clause(*whole, lead=lead))
@@ -332,9 +332,8 @@ class Responder:
         if topic is None:
             answer = self.answerer.clarify([], question.text)
             return Reply((answer,), answer.topic, ())
-        if self.answerer.renders_itself(topic):
-            return self._reply(self.answerer.answer(topic, message.entities, _remembered(context), question.text))
-        return self._reply(self.answerer.clause(topic, ranked[0].ref))
+        return self._reply(self._in_own_shape(topic, ranked[0].ref, question.text, message.entities,
+                                              _remembered(context)))
 
     def named_clause(self, message: Message, context: Context = Context()) -> Optional[Reply]:
         """「５．（１）をかんたんに言うと？」「２．（４）の「３．に掲げる場合を除き」って何のこと？」:
@@ -506,9 +505,15 @@ class Responder:
         if topic is None or topic == intent:
             return " ".join(parts), None, False
         lead = lead if other == 0 else self.answerer.wording["second_question"]
+        return parts[main], self._in_own_shape(topic, best[other][0].ref, parts[other], entities, {}, lead), other == 0
+
+    def _in_own_shape(self, topic: str, ref: str, text: str, entities: Entities, remembered: Entities,
+                      lead: str = "") -> Answer:
+        """`topic`'s answer to `text` where the topic has an answer of its own shape
+        (「身分証は何がいい？」 gets the list of documents), else the clause `ref` summarised."""
         if self.answerer.renders_itself(topic):
-            return parts[main], self.answerer.answer(topic, entities, {}, parts[other], lead=lead), other == 0
-        return parts[main], self.answerer.clause(topic, best[other][0].ref, lead=lead), other == 0
+            return self.answerer.answer(topic, entities, remembered, text, lead=lead)
+        return self.answerer.clause(topic, ref, lead=lead)
 
     # -- assembling ---------------------------------------------------------
 
